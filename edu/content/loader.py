@@ -49,6 +49,8 @@ class _Collector:
         self.root = root.resolve()
         self.display_root = display_root
         self.problems: list[Problem] = []
+        self.broken_banks: set[str] = set()
+        """Modules whose bank failed to load: counts that depend on it would only add noise."""
         self.hash = hashlib.sha256()
 
     def display(self, path: Path) -> str:
@@ -160,11 +162,15 @@ def load_course(path: Path | str, display_root: str | None = None) -> LoadResult
         module_dir = root / "modules" / module_id
         module_yaml = module_dir / "module.yaml"
         if not module_yaml.is_file():
-            c.add(course_path, course_lines.line_for(("modules", index)), f"module folder modules/{module_id}/module.yaml not found")
+            c.add(
+                course_path, course_lines.line_for(("modules", index)), f"module folder modules/{module_id}/module.yaml not found"
+            )
             continue
         loaded = _load_module(c, module_dir, module_id, reference_ids, objective_owner, lesson_ids, question_ids, bank_ids)
         if loaded is not None:
             modules.append(loaded)
+        else:
+            c.broken_banks.add(module_id)
 
     if len(set(course_file.modules)) != len(course_file.modules):
         c.add(course_path, course_lines.line_for(("modules",)), "a module is listed twice")
@@ -182,7 +188,11 @@ def load_course(path: Path | str, display_root: str | None = None) -> LoadResult
                 for i, term in enumerate(glossary):
                     for j, ref in enumerate(term.references):
                         if ref not in reference_ids:
-                            c.add(glossary_path, glossary_lines.line_for(("terms", i, "references", j)), f"unknown reference {ref!r}")
+                            c.add(
+                                glossary_path,
+                                glossary_lines.line_for(("terms", i, "references", j)),
+                                f"unknown reference {ref!r}",
+                            )
                 terms = [t.term.lower() for t in glossary]
                 for i, term in enumerate(terms):
                     if term in terms[:i]:
@@ -239,7 +249,9 @@ def _load_module(
     for i, objective in enumerate(module_file.objectives):
         where = lines.line_for(("objectives", i, "id"))
         if objective.id in objective_owner:
-            c.add(module_yaml, where, f"objective id {objective.id!r} is already used in module {objective_owner[objective.id]!r}")
+            c.add(
+                module_yaml, where, f"objective id {objective.id!r} is already used in module {objective_owner[objective.id]!r}"
+            )
         objective_owner[objective.id] = module_id
         objective_ids.add(objective.id)
     for i, ref in enumerate(module_file.references):
@@ -267,7 +279,9 @@ def _load_module(
         bank_path = c.inside(module_dir, module_file.bank, module_yaml, lines.line_for(("bank",)))
         if bank_path is not None:
             bank = _load_bank(c, bank_path, objective_ids, reference_ids, question_ids, bank_ids)
-    if module_file.quiz is not None:
+        if bank is None:
+            c.broken_banks.add(module_id)
+    if module_file.quiz is not None and module_id not in c.broken_banks:
         available = len(bank.questions) if bank else 0
         if module_file.quiz.questions > available:
             c.add(
@@ -362,17 +376,29 @@ def _load_bank(
     if bank_file is None or lines is None:
         return None
     if bank_file.bank.id in bank_ids:
-        c.add(path, lines.line_for(("bank", "id")), f"bank id {bank_file.bank.id!r} is already used by {c.display(bank_ids[bank_file.bank.id])}")
+        c.add(
+            path,
+            lines.line_for(("bank", "id")),
+            f"bank id {bank_file.bank.id!r} is already used by {c.display(bank_ids[bank_file.bank.id])}",
+        )
     bank_ids[bank_file.bank.id] = path
     for i, question in enumerate(bank_file.questions):
         if question.id in question_ids:
-            c.add(path, lines.line_for(("questions", i, "id")), f"question id {question.id!r} is already used in {c.display(question_ids[question.id])}")
+            c.add(
+                path,
+                lines.line_for(("questions", i, "id")),
+                f"question id {question.id!r} is already used in {c.display(question_ids[question.id])}",
+            )
         question_ids[question.id] = path
         where = ("questions", i)
         for key, message in _authoring_gaps(question):
             c.add(path, lines.line_for((*where, *key)), message)
         if question.objective is not None and question.objective not in objective_ids:
-            c.add(path, lines.line_for(("questions", i, "objective")), f"objective {question.objective!r} is not one of this module's objectives")
+            c.add(
+                path,
+                lines.line_for(("questions", i, "objective")),
+                f"objective {question.objective!r} is not one of this module's objectives",
+            )
         for j, ref in enumerate(question.references):
             if ref not in reference_ids:
                 c.add(path, lines.line_for(("questions", i, "references", j)), f"unknown reference {ref!r}")
@@ -402,14 +428,14 @@ def _authoring_gaps(question: model.Question) -> list[tuple[tuple[str | int, ...
     return gaps
 
 
-def _check_final_exam(
-    c: _Collector, path: Path, lines: Located, exam: model.FinalExam, modules: list[model.Module]
-) -> None:
+def _check_final_exam(c: _Collector, path: Path, lines: Located, exam: model.FinalExam, modules: list[model.Module]) -> None:
     by_id = {m.id: m for m in modules}
     pool: list[model.Question] = []
     for i, draw in enumerate(exam.draw):
         module = by_id.get(draw.module)
         where = lines.line_for(("final_exam", "draw", i))
+        if draw.module in c.broken_banks:
+            continue
         if module is None:
             c.add(path, where, f"final exam draws from unknown module {draw.module!r}")
             continue
@@ -418,6 +444,8 @@ def _check_final_exam(
             c.add(path, where, f"final exam draws {draw.count} from {draw.module!r}, which has {available} questions")
         if module.bank:
             pool.extend(module.bank.questions)
+    if c.broken_banks:
+        return
     for i, minimum in enumerate(exam.minimums):
         tagged = sum(minimum.tag in q.tags for q in pool)
         if tagged < minimum.count:

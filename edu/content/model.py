@@ -126,9 +126,7 @@ class ModuleFile(Frozen):
     title: ShortText
     summary: Text
     objectives: tuple[Objective, ...] = Field(min_length=1)
-    lessons: tuple[Annotated[str, StringConstraints(pattern=r"^[\w./-]+\.md$")], ...] = Field(
-        min_length=1
-    )
+    lessons: tuple[Annotated[str, StringConstraints(pattern=r"^[\w./-]+\.md$")], ...] = Field(min_length=1)
     bank: Annotated[str, StringConstraints(pattern=r"^[\w./-]+\.ya?ml$")] | None = None
     quiz: QuizSettings | None = None
     references: tuple[Slug, ...] = ()

@@ -51,15 +51,24 @@ def load(text: str) -> Located:
     if node is None:
         located.data = None
         return located
-    located.data = _build(node, (), located)
+    try:
+        located.data = _build(node, (), located)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlError(mark.line + 1 if mark else 1, f"invalid YAML: {exc.problem or exc}") from None
     return located
 
 
 _constructor = yaml.SafeLoader("")
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+
+
 def _build(node: yaml.Node, path: tuple[Any, ...], out: Located) -> Any:
     out.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+        raise YamlError(node.start_mark.line + 1, f"invalid YAML: tag {node.tag!r} is not allowed")
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:

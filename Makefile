@@ -1,0 +1,49 @@
+# `make run`: set up everything and serve on http://127.0.0.1:5000 (SQLite under instance/).
+# `make test`: set up everything and run the whole suite (PostgreSQL half when TEST_DATABASE_URL is set).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+
+.PHONY: run test install check lint typecheck browser bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	APP_ENV=development $(BIN)/alembic upgrade head
+	APP_ENV=development $(FLASK) courses sync
+	APP_ENV=development $(FLASK) users demo
+	APP_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian's Chromium for the real-browser tests (needs root or sudo; skipped with a reason where absent).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium"; \
+	  elif command -v sudo >/dev/null; then (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium"; \
+	  else echo "chromium is not installed and there is no root: browser tests will be skipped"; fi; \
+	fi
+
+test: install browser
+	$(BIN)/pytest
+
+check: install
+	$(FLASK) courses check
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from edu.db import session
+from edu.errors import Conflict, Invalid
+from edu.extensions import limiter
+from edu.mail import services as mail
+
+from . import services
+from .forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm, ResetForm, ResetRequestForm
+from .models import User
+from .permissions import safe_next
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_LOGIN_FAILURE = "That email and password do not match an account. Check them and try again."
+GENERIC_RESET_SENT = (
+    "If an account uses that address, we have sent it a link to reset the password. The link works once, within {hours} hours."
+)
+
+
+def _login_limits() -> str:
+    return str(current_app.config["LOGIN_LIMITS"])
+
+
+def _account_limits() -> str:
+    return str(current_app.config["LOGIN_LIMITS_PER_ACCOUNT"])
+
+
+def _account_key() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _begin_session(user: User, remember: bool) -> None:
+    lifetime = (
+        timedelta(days=current_app.config["REMEMBER_COOKIE_DURATION_DAYS"])
+        if remember
+        else timedelta(hours=current_app.config["SESSION_HOURS"])
+    )
+    services.start_session(user, remember=remember, lifetime=lifetime, user_agent=request.user_agent.string)
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                profession=form.profession.data or "",
+                licence_number=form.licence_number.data,
+                jurisdiction=form.jurisdiction.data,
+            )
+        except Conflict as exc:
+            session.rollback()
+            form.email.errors = [*form.email.errors, exc.message]
+        except Invalid as exc:
+            session.rollback()
+            form.password.errors = [*form.password.errors, exc.message]
+        else:
+            _begin_session(user, remember=False)
+            session.commit()
+            flash(f"Welcome, {user.name}. Your account is ready.", "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("catalog.index"))
+    return render_template("auth/register.html", form=form), 200 if request.method == "GET" else 400
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limits, methods=["POST"])
+@limiter.limit(_account_limits, key_func=_account_key, methods=["POST"])
+def login() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            _begin_session(user, remember=bool(form.remember.data))
+            session.commit()
+            return redirect(safe_next(request.args.get("next")) or url_for("catalog.dashboard"))
+        session.commit()  # a rehash on success is the only write; nothing to keep on failure
+        flash(GENERIC_LOGIN_FAILURE, "error")
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if current_user.is_authenticated:
+        services.end_session(current_user.get_id())
+        session.commit()
+    logout_user()
+    flash("You have logged out.", "info")
+    return redirect(url_for("catalog.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | Response | tuple[str, int]:
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                current_user,
+                name=form.name.data or "",
+                profession=form.profession.data or "",
+                licence_number=form.licence_number.data,
+                jurisdiction=form.jurisdiction.data,
+            )
+        except Invalid as exc:
+            session.rollback()
+            form.profession.errors = [exc.message]
+        else:
+            session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/account.html", form=form), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+        try:
+            services.change_password(user, form.current.data or "", form.password.data or "")
+        except Invalid as exc:
+            session.rollback()
+            form.current.errors = [exc.message]
+        else:
+            # Every other session (and remember cookie) is gone; this browser gets a fresh one.
+            _begin_session(user, remember=False)
+            session.commit()
+            flash("Your password is changed. You have been logged out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"])
+def reset_request() -> str | Response | tuple[str, int]:
+    form = ResetRequestForm()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    if form.validate_on_submit():
+        found = services.request_password_reset(form.email.data or "", timedelta(hours=hours))
+        if found is not None:
+            user, token = found
+            link = url_for("auth.reset", token=token, _external=True)
+            mail.send(
+                user.email,
+                "Reset your password",
+                f"Hello {user.name},\n\nSomeone asked to reset the password of your account. To choose a new "
+                f"password, open this link within {hours} hours (it works once):\n\n{link}\n\n"
+                "If it was not you, ignore this message: your password stays as it is.\n",
+            )
+        session.commit()
+        flash(GENERIC_RESET_SENT.format(hours=hours), "info")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset(token: str) -> str | Response | tuple[str, int]:
+    if len(token) > 100 or not services.reset_token_is_valid(token):
+        session.rollback()
+        return render_template("auth/reset_invalid.html"), 400
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data or "")
+        except Invalid as exc:
+            session.rollback()
+            form.password.errors = [exc.message]
+        else:
+            session.commit()
+            logout_user()
+            flash("Your password is changed. Log in with the new one.", "success")
+            return redirect(url_for("auth.login"))
+    session.rollback()
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form, token=token), status

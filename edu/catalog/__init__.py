@@ -1,0 +1,1 @@
+"""Courses, their versions, modules and lessons (synced from courses/), enrolments and progress."""

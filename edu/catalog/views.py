@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from edu.db import session
+from edu.errors import Forbidden
+
+from . import services
+
+bp = Blueprint("catalog", __name__)
+
+
+def _user():  # type: ignore[no-untyped-def]
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.get("/")
+def index() -> str:
+    rows = services.visible_courses(_user())
+    found = services.outlines(_user(), [course for course, _ in rows])
+    return render_template("catalog/index.html", outlines=[found[c.id] for c, _ in rows if c.id in found])
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str) -> str:
+    found = services.get_course(_user(), slug)
+    return render_template("catalog/course.html", outline=services.outline(_user(), found), form=FlaskForm())
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str) -> WerkzeugResponse:
+    found = services.get_course(current_user, slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.enrol(current_user, found)
+    session.commit()
+    flash(f"You are enrolled in {found.title}.", "success")
+    first = services.outline(current_user, found).next_lesson
+    if first is not None:
+        return redirect(url_for("catalog.lesson", slug=slug, key=first.key))
+    return redirect(url_for("catalog.course", slug=slug))
+
+
+@bp.post("/courses/<slug>/unenrol")
+@login_required
+def unenrol(slug: str) -> WerkzeugResponse:
+    found = services.get_course(current_user, slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.unenrol(current_user, found)
+    session.commit()
+    flash(f"You have left {found.title}. Your progress is kept if you enrol again.", "info")
+    return redirect(url_for("catalog.course", slug=slug))
+
+
+@bp.get("/courses/<slug>/lessons/<key>")
+@login_required
+def lesson(slug: str, key: str) -> str | WerkzeugResponse:
+    found = services.get_course(current_user, slug)
+    try:
+        page = services.open_lesson(current_user, found, key)
+    except Forbidden as exc:
+        flash(exc.message, "info")
+        return redirect(url_for("catalog.course", slug=slug))
+    from edu.content.render import headings
+
+    return render_template("catalog/lesson.html", page=page, toc=headings(page.lesson.html), form=FlaskForm())
+
+
+@bp.post("/courses/<slug>/lessons/<key>/complete")
+@login_required
+def complete(slug: str, key: str) -> WerkzeugResponse:
+    found = services.get_course(current_user, slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.complete_lesson(current_user, found, key)
+    session.commit()
+    after = services.outline(current_user, found)
+    following = after.next_lesson
+    if following is not None:
+        flash("Lesson marked complete.", "success")
+        return redirect(url_for("catalog.lesson", slug=slug, key=following.key))
+    flash("Lesson marked complete. You have read every lesson in this course.", "success")
+    return redirect(url_for("catalog.course", slug=slug))
+
+
+@bp.get("/courses/<slug>/glossary")
+def glossary(slug: str) -> str:
+    found = services.get_course(_user(), slug)
+    return render_template("catalog/glossary.html", outline=services.outline(_user(), found))
+
+
+@bp.get("/courses/<slug>/references")
+def references(slug: str) -> str:
+    found = services.get_course(_user(), slug)
+    return render_template("catalog/references.html", outline=services.outline(_user(), found))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    return render_template("catalog/dashboard.html", outlines=services.dashboard(current_user))
+
+
+@bp.get("/assets/<digest>")
+def asset(digest: str) -> Response:
+    if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+        abort(404)
+    data, media_type = services.asset(digest)
+    response = make_response(data)
+    response.headers["Content-Type"] = media_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

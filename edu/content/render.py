@@ -1,0 +1,127 @@
+"""Markdown to safe HTML: markdown-it (CommonMark + tables, footnotes, strikethrough), then nh3.
+
+Raw HTML in a lesson is not rendered (markdown-it escapes it), and the output is sanitised anyway, so
+neither an author's slip nor a learner's text can put script on a page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(["table", "strikethrough"])
+_md.use(footnote_plugin)
+
+_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "section",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title", "id", "class", "aria-label", "role"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
+    "th": {"style", "scope", "colspan", "rowspan"},
+    "td": {"style", "colspan", "rowspan"},
+    "li": {"id", "class"},
+    "ol": {"class", "start"},
+    "section": {"class", "role", "aria-label"},
+    "sup": {"class", "id"},
+    "hr": {"class"},
+    "h1": {"id"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "figure": {"class"},
+    "span": {"class"},
+}
+_IMG_SRC = re.compile(r'(<img\b[^>]*\bsrc=")([^"]+)(")')
+_HEADING = re.compile(r"<h([2-4])>(.*?)</h\1>", re.S)
+
+
+def sanitise(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+        filter_style_properties={"text-align"},
+    )
+
+
+def _slug(text: str) -> str:
+    plain = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60] or "section"
+
+
+def render_markdown(text: str, image_src: Callable[[str], str | None] | None = None) -> str:
+    """Render and sanitise; `image_src` maps a figure path as written to the URL it is served at."""
+    html = _md.render(text)
+    if image_src is not None:
+
+        def _swap(match: re.Match[str]) -> str:
+            new = image_src(match.group(2))
+            return f"{match.group(1)}{new or ''}{match.group(3)}"
+
+        html = _IMG_SRC.sub(_swap, html)
+    seen: dict[str, int] = {}
+
+    def _anchor(match: re.Match[str]) -> str:
+        slug = _slug(match.group(2))
+        seen[slug] = seen.get(slug, 0) + 1
+        if seen[slug] > 1:
+            slug = f"{slug}-{seen[slug]}"
+        return f'<h{match.group(1)} id="{slug}">{match.group(2)}</h{match.group(1)}>'
+
+    html = _HEADING.sub(_anchor, html)
+    return sanitise(html)
+
+
+def headings(html: str) -> list[tuple[int, str, str]]:
+    """(level, anchor, text) of the h2–h4 headings of rendered HTML, for an in-page table of contents."""
+    found = re.findall(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', html, re.S)
+    return [(int(level), anchor, re.sub(r"<[^>]+>", "", text)) for level, anchor, text in found]

@@ -1,0 +1,26 @@
+"""Every domain's models in one import, for Alembic and the tests. Nothing imports this module back."""
+
+from edu.auth.models import LoginSession, PasswordResetToken, User, UserRole
+from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
+from edu.db import Base
+from edu.mail.models import OutboxMessage
+from edu.quizzes.models import Question, QuestionBank, QuestionVersion
+
+__all__ = [
+    "Asset",
+    "Base",
+    "Course",
+    "CourseVersion",
+    "Enrolment",
+    "Lesson",
+    "LessonCompletion",
+    "LoginSession",
+    "Module",
+    "OutboxMessage",
+    "PasswordResetToken",
+    "Question",
+    "QuestionBank",
+    "QuestionVersion",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,1 @@
+"""Question banks, quizzes, attempts, grading and item statistics."""

@@ -1,0 +1,228 @@
+"""Fixtures: every database test runs twice, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from TEST_DATABASE_URL (any database on the server: the suite creates and drops its
+own). Without that variable the PostgreSQL half is skipped, saying so; with it set, an unreachable
+server fails the run — CI sets it, so CI can never pass without PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+
+import edu.models  # noqa: F401 - every table on the metadata
+from edu import create_app
+from edu.db import Base, database
+from edu.extensions import limiter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_COURSE = FIXTURES / "courses" / "mini"
+PASSWORD = "correct horse battery"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str = "edu_test") -> Iterator[str]:
+    """Create an empty database on the TEST_DATABASE_URL server; drop it afterwards."""
+    base = postgres_admin_url()
+    if base is None:
+        pytest.skip("TEST_DATABASE_URL is not set: the PostgreSQL half of the suite is not run here")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # a configured but unreachable server is a failure, never a skip
+        admin.dispose()
+        pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def _postgresql_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"_{backend}_url"))
+
+
+def _wipe(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+            conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SERVER_NAME": "localhost",
+            "COURSES_DIR": str(MINI_COURSE.parent),
+        }
+    )
+    limiter.reset()
+    yield application
+    engine = application.extensions["edu.db"].engine
+    _wipe(engine)
+    engine.dispose()
+    limiter.reset()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a real form as a browser would."""
+    body = client.get(page).get_data(as_text=True)
+    match = _TOKEN.search(body)
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any] | None = None, page: str = "/login", **kwargs: Any) -> Any:
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    from edu.auth import services
+    from edu.db import session
+
+    def make(email: str = "learner@example.com", *roles: str, name: str = "Lee Learner", password: str = PASSWORD) -> int:
+        with app.app_context():
+            user = services.register(name=name, email=email, password=password, licence_number="PT-1234", jurisdiction="Testland")
+            for role in roles:
+                services.grant_role(user, role)
+            session.commit()
+            return user.id
+
+    return make
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD, remember: bool = False) -> Any:
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return post_form(client, "/login", data)
+
+
+@pytest.fixture
+def learner(make_user: Callable[..., int], client: FlaskClient) -> FlaskClient:
+    make_user("learner@example.com")
+    response = login(client, "learner@example.com")
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def mini_course(app: Flask) -> str:
+    sync_folder(app, MINI_COURSE)
+    return "mini"
+
+
+def sync_folder(app: Flask, folder: Path) -> Any:
+    from edu.catalog.sync import sync_course
+    from edu.content import load_course
+    from edu.db import session
+    from edu.quizzes.sync import sync_banks
+
+    result = load_course(folder)
+    assert not result.problems, result.problems
+    assert result.course is not None
+    with app.app_context():
+        synced = sync_course(result.course)
+        banks = sync_banks(synced.course, result.course)
+        session.commit()
+        return synced.status, banks
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """Use as `with count_queries() as q:`; q.statements lists every SQL statement sent."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        with app.app_context():
+            engine = database().engine
+        counter = QueryCounter()
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            counter.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

@@ -1,0 +1,41 @@
+"""Lesson Markdown: a real parser's features, and nothing unsafe reaches the page."""
+
+from edu.content.render import headings, render_markdown, sanitise
+
+
+def test_tables_footnotes_and_strikethrough() -> None:
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\nClaim.[^1] ~~old~~\n\n[^1]: Source 2020.\n")
+    assert "<table>" in html and "<td>1</td>" in html
+    assert 'class="footnote-ref"' in html and "Source 2020." in html
+    assert "<s>old</s>" in html
+
+
+def test_figures_keep_alt_text_and_get_served_urls() -> None:
+    html = render_markdown('![Alt words](../figures/a.svg "Caption")', lambda src: f"/assets/{src[-5:]}")
+    assert 'alt="Alt words"' in html and 'src="/assets/a.svg"' in html and 'title="Caption"' in html
+
+
+def test_raw_html_is_shown_as_text_not_run() -> None:
+    html = render_markdown("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>")
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_javascript_links_are_removed() -> None:
+    html = render_markdown("[click](javascript:alert(1)) and [ok](https://example.org)")
+    assert 'href="javascript' not in html
+    assert 'href="https://example.org"' in html
+    assert sanitise('<a href="javascript:alert(1)">x</a>') == '<a rel="noopener noreferrer">x</a>'
+
+
+def test_sanitise_strips_event_handlers_and_styles() -> None:
+    assert sanitise('<p onclick="x()" style="color:red">hi</p>') == "<p>hi</p>"
+
+
+def test_headings_get_anchors_for_the_table_of_contents() -> None:
+    html = render_markdown("## What it is\n\ntext\n\n## What it is\n\n### Detail *here*\n")
+    assert headings(html) == [
+        (2, "what-it-is", "What it is"),
+        (2, "what-it-is-2", "What it is"),
+        (3, "detail-here", "Detail here"),
+    ]
