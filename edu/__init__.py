@@ -84,11 +84,15 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .catalog.views import bp as catalog_bp
     from .mail.views import bp as mail_bp
+    from .quizzes.bank_views import bp as banks_bp
+    from .quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(quizzes_bp)
+    app.register_blueprint(banks_bp)
 
 
 def _register_errors(app: Flask) -> None:

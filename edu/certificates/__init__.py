@@ -1,0 +1,1 @@
+"""Certificates: issuance, PDF, QR, signed credentials, verification, expiry and revocation."""
