@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from edu.db import session
 
@@ -16,9 +17,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
 
 
-@click.group(help="Check and sync the course files in courses/.")
-def courses() -> None:
-    pass
+courses = AppGroup("courses", help="Check and sync the course files in courses/.")
 
 
 @courses.command("check", help="Validate course files; print every problem as file:line: message.")
@@ -74,9 +73,7 @@ def courses_sync(path: Path | None) -> None:
         click.echo(line)
 
 
-@click.group(help="Manage accounts and roles.")
-def users() -> None:
-    pass
+users = AppGroup("users", help="Manage accounts and roles.")
 
 
 @users.command("create", help="Create an account (the password is prompted for, or generated and printed once).")

@@ -18,7 +18,8 @@ class Course(Base):
     title: Mapped[str] = mapped_column(String(300))
     published: Mapped[bool] = mapped_column(default=True)
     current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("course_versions.id", use_alter=True, name="fk_courses_current_version_id_course_versions")
+        ForeignKey("course_versions.id", use_alter=True, name="fk_courses_current_version_id_course_versions"),
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -124,7 +125,10 @@ class LessonCompletion(Base):
     """Keyed by the lesson's stable id, so progress survives a new course version."""
 
     __tablename__ = "lesson_completions"
-    __table_args__ = (UniqueConstraint("user_id", "course_id", "lesson_key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "lesson_key"),
+        Index("ix_lesson_completions_course_id", "course_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

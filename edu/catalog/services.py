@@ -218,17 +218,22 @@ class LessonPage:
 
 def open_lesson(user: User, course: Course, key: str) -> LessonPage:
     """A lesson of the current version; only for enrolled learners (staff may preview)."""
-    if active_enrolment(user, course) is None and not is_staff(user):
-        raise Forbidden("Enrol in the course to read its lessons.")
-    lesson = session.scalar(select(Lesson).where(Lesson.course_version_id == course.current_version_id, Lesson.key == key))
-    if lesson is None:
-        raise NotFound("No such lesson.")
     course_outline = outline(user, course)
+    if not course_outline.enrolled and not is_staff(user):
+        raise Forbidden("Enrol in the course to read its lessons.")
+    row = session.execute(
+        select(Lesson, Module)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.course_version_id == course.current_version_id, Lesson.key == key)
+    ).first()
+    if row is None:
+        raise NotFound("No such lesson.")
+    lesson, module = row
     refs = course_outline.lessons
     index = next(i for i, ref in enumerate(refs) if ref.key == key)
     return LessonPage(
         lesson=lesson,
-        module=lesson.module,
+        module=module,
         previous=refs[index - 1] if index > 0 else None,
         next=refs[index + 1] if index + 1 < len(refs) else None,
         outline=course_outline,

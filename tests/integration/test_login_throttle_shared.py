@@ -1,0 +1,72 @@
+"""Login throttling holds across worker processes when the limiter stores its counts in Redis.
+
+Two separate Python processes (as two gunicorn workers would be) each build the app with the same
+Redis storage and try to log in; the account limit (5 a minute) is reached by their sum, not by each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+WORKER = r"""
+import json, sys
+from edu import create_app
+from edu.db import Base, database
+from tests.conftest import login
+
+url, prefix, attempts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+app = create_app({"APP_ENV": "testing", "SECRET_KEY": "k", "DATABASE_URL": url,
+                  "RATELIMIT_STORAGE_URI": sys.argv[4], "RATELIMIT_KEY_PREFIX": prefix})
+with app.app_context():
+    Base.metadata.create_all(database().engine)
+client = app.test_client()
+print(json.dumps([login(client, "someone@example.com", "wrong password").status_code for _ in range(attempts)]))
+"""
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        pytest.skip("REDIS_TEST_URL is not set: the shared-throttle test needs a Redis server")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at REDIS_TEST_URL is unreachable: {exc}")
+    return url
+
+
+def run_worker(tmp_path: Path, prefix: str, attempts: int, storage: str) -> list[int]:
+    url = f"sqlite:///{tmp_path / 'throttle.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, url, prefix, str(attempts), storage],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_account_limit_is_shared_by_two_processes(tmp_path: Path, redis_url: str) -> None:
+    prefix = f"test-{secrets.token_hex(4)}"
+    first = run_worker(tmp_path, prefix, 3, redis_url)
+    second = run_worker(tmp_path, prefix, 3, redis_url)
+    assert first == [401, 401, 401]
+    assert second == [401, 401, 429]
+
+
+def test_in_memory_storage_would_not_be_shared(tmp_path: Path) -> None:
+    """The control: without shared storage each process counts alone (why production needs REDIS_URL)."""
+    prefix = f"test-{secrets.token_hex(4)}"
+    assert run_worker(tmp_path, prefix, 3, "memory://") == [401, 401, 401]
+    assert run_worker(tmp_path, prefix, 3, "memory://") == [401, 401, 401]
