@@ -80,6 +80,7 @@ _ATTRIBUTES = {
 }
 _IMG_SRC = re.compile(r'(<img\b[^>]*\bsrc=")([^"]+)(")')
 _HEADING = re.compile(r"<h([2-4])>(.*?)</h\1>", re.S)
+_FIGURE = re.compile(r'<p><img ([^>]*?) title="([^"]*)"([^>]*)></p>')
 
 
 def sanitise(html: str) -> str:
@@ -118,6 +119,8 @@ def render_markdown(text: str, image_src: Callable[[str], str | None] | None = N
         return f'<h{match.group(1)} id="{slug}">{match.group(2)}</h{match.group(1)}>'
 
     html = _HEADING.sub(_anchor, html)
+    # An image alone in its paragraph with a title is a figure: show the title as its caption.
+    html = _FIGURE.sub(r'<figure><img \1\3><figcaption>\2</figcaption></figure>', html)
     return sanitise(html)
 
 

@@ -12,7 +12,10 @@ def test_tables_footnotes_and_strikethrough() -> None:
 
 def test_figures_keep_alt_text_and_get_served_urls() -> None:
     html = render_markdown('![Alt words](../figures/a.svg "Caption")', lambda src: f"/assets/{src[-5:]}")
-    assert 'alt="Alt words"' in html and 'src="/assets/a.svg"' in html and 'title="Caption"' in html
+    assert 'alt="Alt words"' in html and 'src="/assets/a.svg"' in html
+    assert "<figure><img" in html and "<figcaption>Caption</figcaption></figure>" in html
+    inline = render_markdown('Text with ![an icon](../figures/a.svg "Tip") inline.', lambda src: "/assets/x")
+    assert "<figure>" not in inline and 'title="Tip"' in inline
 
 
 def test_raw_html_is_shown_as_text_not_run() -> None:
