@@ -37,10 +37,14 @@ class YamlError(Exception):
         self.message = message
 
 
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's composer when PyYAML was built with it (about 20 times faster); same nodes and marks."""
+
+
 def load(text: str) -> Located:
     """Parse one YAML document with safe node types only; keep lines; flag duplicate keys."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

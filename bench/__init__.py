@@ -1,0 +1,1 @@
+"""Benchmarks: run on purpose with `make bench` (or `python -m bench`); never part of the test suite."""
