@@ -48,7 +48,7 @@ def _begin_session(user: User, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
-def register() -> str | Response:
+def register() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("catalog.dashboard"))
     form = RegisterForm()
@@ -135,7 +135,7 @@ def account() -> str | Response | tuple[str, int]:
 def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+        user: User = current_user._get_current_object()
         try:
             services.change_password(user, form.current.data or "", form.password.data or "")
         except Invalid as exc:

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from edu.auth.models import User
 from edu.db import session
 from edu.errors import Forbidden
 
@@ -13,7 +14,7 @@ from . import services
 bp = Blueprint("catalog", __name__)
 
 
-def _user():  # type: ignore[no-untyped-def]
+def _user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from . import model
 from .discovery import course_dirs
 from .loader import load_course
@@ -13,17 +15,15 @@ from .loader import load_course
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["schema"]:
-        schemas = {
-            name: cls.model_json_schema()
-            for name, cls in [
-                ("course.yaml", model.CourseFile),
-                ("references.yaml", model.ReferencesFile),
-                ("module.yaml", model.ModuleFile),
-                ("lesson front matter", model.LessonFrontMatter),
-                ("question bank", model.BankFile),
-                ("glossary.yaml", model.GlossaryFile),
-            ]
-        }
+        documents: list[tuple[str, type[BaseModel]]] = [
+            ("course.yaml", model.CourseFile),
+            ("references.yaml", model.ReferencesFile),
+            ("module.yaml", model.ModuleFile),
+            ("lesson front matter", model.LessonFrontMatter),
+            ("question bank", model.BankFile),
+            ("glossary.yaml", model.GlossaryFile),
+        ]
+        schemas = {name: cls.model_json_schema() for name, cls in documents}
         print(json.dumps(schemas, indent=2))
         return 0
     if argv[:1] == ["check"]:

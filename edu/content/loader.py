@@ -193,9 +193,9 @@ def load_course(path: Path | str, display_root: str | None = None) -> LoadResult
                                 glossary_lines.line_for(("terms", i, "references", j)),
                                 f"unknown reference {ref!r}",
                             )
-                terms = [t.term.lower() for t in glossary]
-                for i, term in enumerate(terms):
-                    if term in terms[:i]:
+                lowered = [t.term.lower() for t in glossary]
+                for i, name in enumerate(lowered):
+                    if name in lowered[:i]:
                         c.add(glossary_path, glossary_lines.line_for(("terms", i)), f"term {glossary[i].term!r} is defined twice")
 
     if c.problems:
