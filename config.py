@@ -69,6 +69,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "LOGIN_LIMITS": os.environ.get("LOGIN_LIMITS", "10 per minute;50 per hour"),
         "LOGIN_LIMITS_PER_ACCOUNT": os.environ.get("LOGIN_LIMITS_PER_ACCOUNT", "5 per minute;20 per hour"),
+        "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "default"),
         # Password reset
         "PASSWORD_RESET_HOURS": int(os.environ.get("PASSWORD_RESET_HOURS", "2")),
         # Mail: "log" writes to the log and the admin outbox page; "smtp" sends.

@@ -40,6 +40,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DURATION_DAYS"])
     logging.basicConfig(level=logging.INFO if app.config["APP_ENV"] != "testing" else logging.WARNING)
 
+    from .auth import passwords
+
+    passwords.configure(app.config["PASSWORD_HASH_PROFILE"])
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -109,6 +109,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "RATELIMIT_STORAGE_URI": "memory://",
             "SERVER_NAME": "localhost",
             "COURSES_DIR": str(MINI_COURSE.parent),
+            "PASSWORD_HASH_PROFILE": "cheapest",
         }
     )
     limiter.reset()

@@ -20,7 +20,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture
 def live_server(database_url: str) -> Iterator[str]:
     app = create_app(
-        {"APP_ENV": "testing", "SECRET_KEY": "e2e", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://"}
+        {"APP_ENV": "testing", "SECRET_KEY": "e2e", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_PROFILE": "cheapest"}
     )
     limiter.reset()
     sync_folder(app, MINI_COURSE)

@@ -43,3 +43,29 @@ def test_redis_url_becomes_the_limiter_storage(monkeypatch: pytest.MonkeyPatch) 
 def test_default_database_is_sqlite_under_instance(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert config.database_url().startswith("sqlite:///") and config.database_url().endswith("instance/edu.sqlite3")
+
+
+def test_production_passwords_use_argon2id_with_rfc9106_parameters() -> None:
+    from edu.auth import passwords
+
+    passwords.configure("default")
+    try:
+        stored = passwords.hash_password("a long passphrase")
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert passwords.verify_password(stored, "a long passphrase")
+        assert not passwords.verify_password(stored, "another passphrase")
+        assert not passwords.verify_password(None, "a long passphrase")
+    finally:
+        passwords.configure("cheapest")
+
+
+def test_hashes_made_cheaply_are_upgraded_on_the_next_login() -> None:
+    from edu.auth import passwords
+
+    passwords.configure("cheapest")
+    cheap = passwords.hash_password("a long passphrase")
+    passwords.configure("default")
+    try:
+        assert passwords.needs_rehash(cheap)
+    finally:
+        passwords.configure("cheapest")
