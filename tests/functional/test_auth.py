@@ -315,3 +315,42 @@ def test_outbox_shows_development_mail_to_admins(app, client, make_user):
     login(client, "boss@example.com")
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "Reset your password" in page and "boss@example.com" in page
+
+
+def test_forbidden_page_is_friendly(learner):
+    response = learner.get("/admin/users")
+    assert response.status_code == 403
+    assert "Not allowed" in response.get_data(as_text=True)
+
+
+def test_smtp_backend_sends_the_reset_mail(app, client, make_user, monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def starttls(self):
+            sent.append(("starttls",))
+
+        def login(self, user, password):
+            sent.append(("login", user))
+
+        def send_message(self, message):
+            sent.append(("message", message["To"], message["Subject"], message.get_content()))
+
+    monkeypatch.setattr("edu.mail.services.smtplib.SMTP", FakeSMTP)
+    app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="mail.example.org", SMTP_PORT=2525, SMTP_USERNAME="relay")
+    make_user("a@example.com")
+    post_form(client, "/reset", {"email": "a@example.com"}, page="/reset")
+    assert sent[:3] == [("connect", "mail.example.org", 2525), ("starttls",), ("login", "relay")]
+    kind, to, subject, body = sent[3]
+    assert (kind, to, subject) == ("message", "a@example.com", "Reset your password")
+    assert "/reset/" in body
+    assert count(app, OutboxMessage) == 0  # SMTP mail is sent, not kept
