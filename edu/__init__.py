@@ -83,9 +83,12 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api.views import bp as api_bp
     from .auth.admin import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .catalog.views import bp as catalog_bp
+    from .certificates.views import bp as certificates_bp
+    from .clinics.views import bp as clinics_bp
     from .mail.views import bp as mail_bp
     from .quizzes.bank_views import bp as banks_bp
     from .quizzes.views import bp as quizzes_bp
@@ -96,6 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(banks_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(clinics_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_errors(app: Flask) -> None:

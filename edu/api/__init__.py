@@ -1,0 +1,1 @@
+"""Versioned JSON API with an OpenAPI document."""
