@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import click
 from flask import Flask, current_app
@@ -15,6 +17,8 @@ from edu.db import session
 def register(app: Flask) -> None:
     app.cli.add_command(courses)
     app.cli.add_command(users)
+    app.cli.add_command(quizzes)
+    app.cli.add_command(questions)
 
 
 courses = AppGroup("courses", help="Check and sync the course files in courses/.")
@@ -148,3 +152,89 @@ def users_demo() -> None:
         click.echo("Demo accounts (passwords are shown only now; they are not stored anywhere else):")
         for email, role, password in created:
             click.echo(f"  {role:<13} {email:<26} {password}")
+
+
+questions = AppGroup("questions", help="Import and export question banks (GIFT, Moodle XML, Aiken, YAML).")
+
+
+@questions.command("import", help="Import a file into an authored bank (created if missing); report problems as FILE:LINE.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--bank", "slug", required=True, help="The authored bank's id; created (titled from the id) if missing.")
+@click.option("--format", "fmt", type=click.Choice(["gift", "moodle-xml", "aiken", "yaml"]), help="Default: detect.")
+@click.option("--partial", is_flag=True, help="Import the valid questions and skip those with problems.")
+@click.option("--title", default=None, help="Title of the bank if it is created (default: from the id).")
+@click.option("--owner", default=None, help="Email of the instructor who may edit a created bank in the browser.")
+def questions_import(file: Path, slug: str, fmt: str | None, partial: bool, title: str | None, owner: str | None) -> None:
+    from edu.auth import services as auth_services
+    from edu.errors import DomainError, NotFound
+    from edu.interchange.report import MAX_IMPORT_BYTES, too_large
+    from edu.quizzes import banks
+
+    size = file.stat().st_size
+    if size > MAX_IMPORT_BYTES:
+        raise click.ClickException(f"{file}: {too_large(size)}")
+    content = file.read_bytes()
+    fmt = fmt or banks.detect_format(file.name, content)
+    result = banks.parse_source(content, fmt)
+    for problem in result.problems:
+        label = f"{problem.question}: " if problem.question else ""
+        click.echo(f"{file}:{problem.line}: {problem.severity}: {label}{problem.message}", err=True)
+    if result.errors and not partial:
+        raise click.ClickException(
+            f"{result.skipped} question(s) cannot be imported; nothing was imported. Fix the file or use --partial."
+        )
+    if not result.questions:
+        raise click.ClickException("The file has no question that can be imported; nothing was imported.")
+    try:
+        try:
+            bank = banks.get_bank(None, slug)
+        except NotFound:
+            bank = None
+        if bank is None:
+            owner_user = None
+            if owner:
+                owner_user = auth_services.find_user(owner)
+                if owner_user is None:
+                    raise click.ClickException(f"No account with email {owner}.")
+            bank = banks.create_bank(owner_user, title or slug.replace("-", " ").capitalize(), slug=slug)
+            click.echo(f"Created bank {bank.slug}.")
+        with click.progressbar(length=len(result.questions), label="Storing questions", show_pos=True) as bar:
+            summary = banks.import_questions(None, bank, result.questions, stored=lambda _item: bar.update(1))
+    except DomainError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+    session.commit()
+    skipped = f"; {result.skipped} skipped" if result.skipped else ""
+    click.echo(f"Imported {len(result.questions)} question(s) into {bank.slug} ({fmt}): {summary}{skipped}.")
+
+
+@questions.command("export", help="Export a bank's questions in use as GIFT, Moodle XML or YAML.")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["gift", "moodle-xml", "yaml"]), required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None, help="Default: stdout.")
+def questions_export(slug: str, fmt: str, output: Path | None) -> None:
+    from edu.errors import DomainError
+    from edu.quizzes import banks
+
+    try:
+        bank = banks.get_bank(None, slug)
+        exported = banks.export_bank(None, bank, fmt)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    if output is None:
+        click.echo(exported.body.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(exported.body)
+        click.echo(f"Wrote {exported.count} question(s) from {bank.slug} to {output}.", err=True)
+
+
+quizzes = AppGroup("quizzes", help="Quiz housekeeping.")
+
+
+@quizzes.command("close-overdue", help="Grade every attempt whose time ran out (the server owns the clock).")
+def quizzes_close_overdue() -> None:
+    from edu.quizzes.attempts import close_overdue
+
+    closed = close_overdue()
+    session.commit()
+    click.echo(f"{closed} overdue attempt{'s' if closed != 1 else ''} graded.")

@@ -4,10 +4,11 @@ from edu.auth.models import LoginSession, PasswordResetToken, User, UserRole
 from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
 from edu.db import Base
 from edu.mail.models import OutboxMessage
-from edu.quizzes.models import Question, QuestionBank, QuestionVersion
+from edu.quizzes.models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
 
 __all__ = [
     "Asset",
+    "BankImportDraft",
     "Base",
     "Course",
     "CourseVersion",
@@ -20,6 +21,7 @@ __all__ = [
     "PasswordResetToken",
     "Question",
     "QuestionBank",
+    "QuestionEvent",
     "QuestionVersion",
     "User",
     "UserRole",

@@ -1,7 +1,187 @@
-"""Learner-facing quiz pages: start, answer (autosave), submit, review."""
+"""Learner-facing quiz pages: the quiz page, start, answer (autosave and plain form), submit, review.
+
+Every view loads the object through a service that checks it belongs to the actor (another learner's attempt
+is a 404), commits once, and turns a rule the learner ran into (not enrolled, lessons unread, no attempts
+left, time up) into a message on the page, never a 500.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from edu.catalog import services as catalog
+from edu.catalog.models import Course
+from edu.db import session
+from edu.errors import Conflict, DomainError, Invalid, NotFound
+
+from . import attempts
+from .attempts import GRADING_METHODS
+from .forms import CsrfOnlyForm, responses_from_form
+from .models import Quiz
+from .quizzes import course_quizzes, find_quiz
+from .sync import FINAL_KEY
 
 bp = Blueprint("quizzes", __name__)
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    def quizzes_for(course_id: int) -> dict[str, Quiz]:
+        """Module key (or 'final') -> live quiz, for links from catalog pages (one query, when asked)."""
+        return {q.key if q.kind == "module" else FINAL_KEY: q for q in course_quizzes(course_id)}
+
+    return {"quizzes_for": quizzes_for, "quiz_url": quiz_url}
+
+
+def quiz_url(course_slug: str, quiz: Quiz) -> str:
+    if quiz.kind == "final":
+        return url_for("quizzes.final_exam", slug=course_slug)
+    return url_for("quizzes.module_quiz", slug=course_slug, key=quiz.key)
+
+
+def _quiz_page(course: Course, quiz: Quiz) -> str:
+    status = attempts.quiz_status(current_user, quiz, course)
+    session.commit()  # an overdue attempt may just have been finalised
+    return render_template(
+        "quizzes/quiz.html", status=status, quiz=quiz, course=course, form=CsrfOnlyForm(), methods=GRADING_METHODS
+    )
+
+
+@bp.get("/courses/<slug>/modules/<key>/quiz")
+@login_required
+def module_quiz(slug: str, key: str) -> str:
+    course = catalog.get_course(current_user, slug)
+    return _quiz_page(course, find_quiz(course, "module", key))
+
+
+@bp.get("/courses/<slug>/final-exam")
+@login_required
+def final_exam(slug: str) -> str:
+    course = catalog.get_course(current_user, slug)
+    return _quiz_page(course, find_quiz(course, "final", FINAL_KEY))
+
+
+@bp.post("/quizzes/<int:quiz_id>/start")
+@login_required
+def start(quiz_id: int) -> WerkzeugResponse:
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None or quiz.retired_at is not None:
+        abort(404)
+    course = session.get(Course, quiz.course_id)
+    if course is None or (not course.published and not catalog.is_staff(current_user)):
+        abort(404)
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt, resumed = attempts.begin(current_user, quiz)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(quiz_url(course.slug, quiz))
+    session.commit()
+    if resumed:
+        flash("Your attempt in progress was resumed with your saved answers.", "info")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int) -> str | WerkzeugResponse:
+    page = attempts.open_attempt(current_user, attempt_id)
+    if page.attempt.state != "in_progress":
+        session.commit()
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    return render_template("quizzes/attempt.html", page=page, form=CsrfOnlyForm(), quiz_url=quiz_url)
+
+
+@bp.post("/attempts/<int:attempt_id>/answers/<int:slot>")
+@login_required
+def autosave(attempt_id: int, slot: int) -> tuple[Response, int]:
+    """JSON autosave of one answer: {"response": ...}; the CSRF token comes in the X-CSRFToken header."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or "response" not in payload:
+        return jsonify(saved=False, message='Send JSON like {"response": ...}.'), 400
+    try:
+        result = attempts.save_answer(current_user, attempt_id, slot, payload["response"])
+    except NotFound as exc:
+        session.rollback()
+        return jsonify(saved=False, message=exc.message), 404
+    except Invalid as exc:
+        session.rollback()
+        return jsonify(saved=False, message=exc.message), 400
+    session.commit()
+    if not result.saved:
+        return jsonify(saved=False, message=result.message, state=result.state), 409
+    saved_at = result.saved_at.isoformat() if result.saved_at else None
+    return jsonify(saved=True, slot=slot, saved_at=saved_at), 200
+
+
+@bp.post("/attempts/<int:attempt_id>/save")
+@login_required
+def save(attempt_id: int) -> WerkzeugResponse:
+    """The plain form (no JavaScript needed): save every answer; "Submit for grading" then asks to confirm."""
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    page = attempts.open_attempt(current_user, attempt_id)
+    if page.attempt.state != "in_progress":
+        session.commit()
+        flash("This attempt has already been submitted.", "info")
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    raws = responses_from_form(page.items, request.form)
+    try:
+        result = attempts.save_answers(current_user, attempt_id, raws)
+    except Invalid as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+    session.commit()
+    if not result.saved:
+        flash(result.message, "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+    if request.form.get("action") == "finish":
+        return redirect(url_for("quizzes.confirm", attempt_id=attempt_id))
+    flash("Your answers are saved.", "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+
+
+@bp.get("/attempts/<int:attempt_id>/confirm")
+@login_required
+def confirm(attempt_id: int) -> str | WerkzeugResponse:
+    page = attempts.open_attempt(current_user, attempt_id)
+    if page.attempt.state != "in_progress":
+        session.commit()
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    return render_template("quizzes/confirm.html", page=page, form=CsrfOnlyForm())
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int) -> WerkzeugResponse:
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    before = attempts.submit(current_user, attempt_id)
+    closed_by = before.closed_by
+    session.commit()
+    if closed_by == "timeout":
+        flash("Time was up, so your attempt was graded with the answers you saved before the deadline.", "info")
+    else:
+        flash("Your attempt is submitted and graded.", "success")
+    return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int) -> str | WerkzeugResponse:
+    try:
+        result = attempts.review(current_user, attempt_id)
+    except Conflict:
+        session.rollback()
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+    session.commit()
+    return render_template("quizzes/review.html", r=result, quiz_url=quiz_url)

@@ -1,0 +1,684 @@
+"""Question banks for instructors: list, author, version, retire, import and export.
+
+Banks synced from courses/ (source 'course') are read-only here: the files are their source of truth,
+so the browser may show, preview and export them but never change them. Banks authored in the browser
+(source 'authored') may be changed by the instructor who created them and by admins.
+
+Every service takes the acting user; `None` means the command line, whose operator already has the
+database and is trusted like an admin. Services flush but never commit.
+
+A question's content is the dict of the canonical model (`model_dump(mode="json")`, the bank-YAML
+shape); a save that does not change its hash makes no new version, so re-importing an exported bank
+or saving an unchanged form leaves the history alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import joinedload
+
+from edu.auth.models import Role, User
+from edu.catalog.models import Course
+from edu.content import model
+from edu.db import session, utcnow
+from edu.errors import Forbidden, Invalid, NotFound
+from edu.interchange.report import ImportProblem, ImportResult, slugify
+
+from .models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
+from .sync import question_hash
+
+QUESTION_ADAPTER: TypeAdapter[model.Question] = TypeAdapter(model.Question)
+
+AUTHORED = "authored"
+COURSE = "course"
+
+IMPORT_FORMATS: dict[str, str] = {
+    "gift": "GIFT",
+    "moodle-xml": "Moodle XML",
+    "aiken": "Aiken",
+    "yaml": "YAML bank",
+}
+EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
+    # format: (label, file suffix, content type)
+    "gift": ("GIFT", ".gift.txt", "text/plain; charset=utf-8"),
+    "moodle-xml": ("Moodle XML", ".xml", "application/xml; charset=utf-8"),
+    "yaml": ("YAML bank", ".yaml", "application/yaml; charset=utf-8"),
+}
+TYPE_LABELS: dict[str, str] = {
+    "single": "Single best answer",
+    "multiple": "Multiple response",
+    "true_false": "True or false",
+    "matching": "Matching",
+    "ordering": "Ordering",
+    "short_answer": "Short answer",
+    "numeric": "Numeric",
+}
+DRAFT_LIFETIME = timedelta(hours=6)
+"""An uploaded file waits this long for its confirmation; older drafts are deleted on the next upload."""
+
+
+# --- permissions ---------------------------------------------------------------------------------------
+
+
+def _require_instructor(actor: User | None) -> None:
+    if actor is not None and not actor.has_role(Role.INSTRUCTOR):
+        raise Forbidden("Only instructors and admins can work with question banks.")
+
+
+def can_edit(actor: User | None, bank: QuestionBank) -> bool:
+    if bank.source != AUTHORED:
+        return False
+    if actor is None or actor.has_role(Role.ADMIN):
+        return True
+    return actor.has_role(Role.INSTRUCTOR) and bank.created_by_id == actor.id
+
+
+def require_editable(actor: User | None, bank: QuestionBank) -> None:
+    _require_instructor(actor)
+    if bank.source != AUTHORED:
+        raise Forbidden("This bank comes from the course files and is read-only here: change it in courses/ and sync.")
+    if not can_edit(actor, bank):
+        raise Forbidden("Only the instructor who created this bank, or an admin, can change it.")
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    bank: QuestionBank
+    active: int
+    retired: int
+    tags: tuple[str, ...]
+    course_title: str | None
+    editable: bool
+
+
+def list_banks(actor: User | None) -> list[BankSummary]:
+    """Every bank with its counts and the tags of its active questions, in a fixed number of statements."""
+    _require_instructor(actor)
+    banks = list(
+        session.scalars(
+            select(QuestionBank)
+            .where(QuestionBank.retired_at.is_(None))
+            .options(joinedload(QuestionBank.owner))
+            .order_by(QuestionBank.source, QuestionBank.title, QuestionBank.id)
+        )
+    )
+    counts: dict[int, tuple[int, int]] = {
+        bank_id: (int(active or 0), int(retired or 0))
+        for bank_id, active, retired in session.execute(
+            select(
+                Question.bank_id,
+                func.sum(case((Question.retired_at.is_(None), 1), else_=0)),
+                func.sum(case((Question.retired_at.is_not(None), 1), else_=0)),
+            ).group_by(Question.bank_id)
+        )
+    }
+    tags: dict[int, set[str]] = {}
+    for bank_id, data in session.execute(
+        select(Question.bank_id, QuestionVersion.data)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.retired_at.is_(None))
+    ):
+        tags.setdefault(bank_id, set()).update(data.get("tags") or ())
+    course_ids = {b.course_id for b in banks if b.course_id is not None}
+    titles: dict[int, str] = (
+        dict(session.execute(select(Course.id, Course.title).where(Course.id.in_(course_ids))).all())
+        if course_ids
+        else {}
+    )
+    return [
+        BankSummary(
+            bank=bank,
+            active=counts.get(bank.id, (0, 0))[0],
+            retired=counts.get(bank.id, (0, 0))[1],
+            tags=tuple(sorted(tags.get(bank.id, ()))),
+            course_title=titles.get(bank.course_id) if bank.course_id is not None else None,
+            editable=can_edit(actor, bank),
+        )
+        for bank in banks
+    ]
+
+
+def get_bank(actor: User | None, slug: str) -> QuestionBank:
+    _require_instructor(actor)
+    bank = session.scalar(select(QuestionBank).where(QuestionBank.slug == slug).options(joinedload(QuestionBank.owner)))
+    if bank is None:
+        raise NotFound("There is no question bank at this address.")
+    return bank
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    question: Question
+    version: QuestionVersion | None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.version.data if self.version else {}
+
+    @property
+    def excerpt(self) -> str:
+        text = " ".join(str(self.data.get("prompt", "")).split())
+        return text if len(text) <= 120 else text[:117].rstrip() + "..."
+
+
+def bank_questions(actor: User | None, bank: QuestionBank) -> list[QuestionRow]:
+    """The bank's questions with their current versions, in one statement."""
+    _require_instructor(actor)
+    rows = session.execute(
+        select(Question, QuestionVersion)
+        .outerjoin(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.bank_id == bank.id)
+        .order_by(Question.retired_at.is_not(None), Question.key)
+    )
+    return [QuestionRow(question, version) for question, version in rows]
+
+
+def get_question(actor: User | None, bank: QuestionBank, key: str) -> QuestionRow:
+    _require_instructor(actor)
+    row = session.execute(
+        select(Question, QuestionVersion)
+        .outerjoin(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.bank_id == bank.id, Question.key == key)
+    ).first()
+    if row is None:
+        raise NotFound("There is no question with this id in this bank.")
+    return QuestionRow(row[0], row[1])
+
+
+def as_model(data: dict[str, Any]) -> model.Question:
+    """Rebuild a stored question (stored data was validated on the way in)."""
+    return QUESTION_ADAPTER.validate_python(data)
+
+
+# --- validation ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    path: tuple[str | int, ...]
+    """Where in the question dict, e.g. ('options', 1, 'text'); () for the question as a whole."""
+    message: str
+
+
+class QuestionInvalid(Invalid):
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = tuple(problems)
+
+
+_PATTERN_HELP = {
+    "objective": "Use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit "
+    "(for example basics.one).",
+}
+_SLUG_HELP = "Use lowercase letters, digits and hyphens, starting and ending with a letter or digit (for example needle-depth)."
+_ITEMS = {"options": "options", "pairs": "pairs", "items": "items", "accepted": "accepted answers"}
+
+
+def _plain_message(error: Any, path: tuple[str | int, ...]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    name = next((p for p in reversed(path) if isinstance(p, str)), "")
+    if kind == "missing":
+        if name == "answer":
+            return "Choose or enter the answer."
+        return "This is required."
+    if kind == "string_too_short":
+        return "Enter some text."
+    if kind == "string_too_long":
+        return f"Use at most {ctx.get('max_length')} characters."
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_HELP.get(name, _SLUG_HELP)
+    if kind == "too_short":
+        return f"Give at least {ctx.get('min_length')} {_ITEMS.get(name, 'entries')}."
+    if kind == "too_long":
+        return f"Give at most {ctx.get('max_length')} {_ITEMS.get(name, 'entries')}."
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "Enter a number, such as 2.5."
+    if kind == "greater_than_equal":
+        return f"Enter {ctx.get('ge')} or more."
+    if kind in ("literal_error", "enum"):
+        return "Choose one of the listed values."
+    if kind in ("bool_parsing", "bool_type"):
+        return "Choose true or false."
+    if kind == "extra_forbidden":
+        return "This field is not used by this question type."
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def validate_question(data: dict[str, Any]) -> model.Question:
+    """The question as the canonical model, or QuestionInvalid with one plain message per problem."""
+    try:
+        return QUESTION_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            if loc and loc[0] in model.QUESTION_TYPES:
+                loc = loc[1:]
+            problems.append(FieldProblem(loc, _plain_message(error, loc)))
+        raise QuestionInvalid(problems) from None
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+
+def create_bank(actor: User | None, title: str, slug: str | None = None) -> QuestionBank:
+    _require_instructor(actor)
+    title = " ".join(title.split())
+    if not title:
+        raise Invalid("Enter a title for the bank.")
+    if len(title) > 300:
+        raise Invalid("Use at most 300 characters for the title.")
+    if slug is not None:
+        base = slug
+        if not (2 <= len(base) <= 80) or slugify(base, 80) != base:
+            raise Invalid(f"{slug!r} is not a valid bank id: {_SLUG_HELP}")
+        if session.scalar(select(QuestionBank.id).where(QuestionBank.slug == base)) is not None:
+            raise Invalid(f"A bank with the id {slug!r} exists already.")
+        chosen = base
+    else:
+        base = slugify(title, 60) or "bank"
+        if len(base) < 2:
+            base = f"bank-{base}"
+        taken = set(
+            session.scalars(select(QuestionBank.slug).where((QuestionBank.slug == base) | QuestionBank.slug.like(f"{base}-%")))
+        )
+        chosen, n = base, 2
+        while chosen in taken:
+            chosen, n = f"{base}-{n}", n + 1
+    bank = QuestionBank(slug=chosen, title=title, source=AUTHORED, created_by_id=actor.id if actor else None)
+    session.add(bank)
+    session.flush()
+    return bank
+
+
+def _event(question: Question, actor: User | None, action: str, version: QuestionVersion | None = None) -> None:
+    session.add(
+        QuestionEvent(
+            question_id=question.id,
+            version_id=version.id if version else None,
+            user_id=actor.id if actor else None,
+            action=action,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Saved:
+    question: Question
+    version: QuestionVersion | None
+    """The new version, or None when the content was unchanged."""
+    created: bool
+
+
+def _store(
+    actor: User | None,
+    bank: QuestionBank,
+    item: model.Question,
+    existing: Question | None,
+    current: QuestionVersion | None,
+    action: str,
+) -> Saved:
+    data = item.model_dump(mode="json")
+    digest = question_hash(data)
+    created = existing is None
+    if existing is None:
+        existing = Question(bank_id=bank.id, key=item.id)
+        session.add(existing)
+        session.flush()
+    elif current is not None and current.content_hash == digest:
+        return Saved(existing, None, False)
+    number = (current.number + 1) if current is not None else 1
+    version = QuestionVersion(question_id=existing.id, number=number, content_hash=digest, type=item.type, data=data)
+    session.add(version)
+    session.flush()
+    existing.current_version_id = version.id
+    _event(existing, actor, action, version)
+    return Saved(existing, version, created)
+
+
+def save_question(actor: User | None, bank: QuestionBank, item: model.Question, key: str | None = None) -> Saved:
+    """Create a question (key None) or edit the one with `key`; a change of content makes a new version."""
+    require_editable(actor, bank)
+    if key is None:
+        clash = session.scalar(select(Question.id).where(Question.bank_id == bank.id, Question.key == item.id))
+        if clash is not None:
+            raise QuestionInvalid([FieldProblem(("id",), f"A question with the id {item.id!r} is already in this bank.")])
+        return _store(actor, bank, item, None, None, "created")
+    row = get_question(actor, bank, key)
+    if item.id != key:
+        raise QuestionInvalid([FieldProblem(("id",), "A question's id cannot change once it is saved.")])
+    latest = _latest_version(row.question)
+    return _store(actor, bank, item, row.question, latest, "edited")
+
+
+def _latest_version(question: Question) -> QuestionVersion | None:
+    return session.scalar(
+        select(QuestionVersion).where(QuestionVersion.question_id == question.id).order_by(QuestionVersion.number.desc()).limit(1)
+    )
+
+
+def retire_question(actor: User | None, bank: QuestionBank, key: str) -> Question:
+    """Retired questions stay (attempts point at them) but are left out of every future draw."""
+    require_editable(actor, bank)
+    question = get_question(actor, bank, key).question
+    if question.retired_at is None:
+        question.retired_at = utcnow()
+        _event(question, actor, "retired")
+        session.flush()
+    return question
+
+
+def unretire_question(actor: User | None, bank: QuestionBank, key: str) -> Question:
+    require_editable(actor, bank)
+    question = get_question(actor, bank, key).question
+    if question.retired_at is not None:
+        question.retired_at = None
+        _event(question, actor, "unretired")
+        session.flush()
+    return question
+
+
+# --- history and statistics ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionStats:
+    attempts: int
+    facility: float | None
+    """Mean mark fraction, 0-1."""
+    discrimination: float | None
+    """Item-rest correlation in percent (Moodle's discrimination index); None below two attempts or no spread."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: QuestionVersion
+    author: str | None
+    action: str | None
+    stats: VersionStats | None
+    diff: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, line) with kind 'add', 'del', 'same' or 'hunk' against the previous version; empty for the first."""
+    content: str = ""
+
+
+def _readable(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _diff(old: str, new: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=2):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            out.append(("hunk", "…"))
+        elif line.startswith("+"):
+            out.append(("add", line[1:]))
+        elif line.startswith("-"):
+            out.append(("del", line[1:]))
+        else:
+            out.append(("same", line[1:]))
+    return out
+
+
+def question_history(actor: User | None, bank: QuestionBank, key: str) -> tuple[QuestionRow, list[HistoryEntry]]:
+    row = get_question(actor, bank, key)
+    versions = list(
+        session.scalars(
+            select(QuestionVersion).where(QuestionVersion.question_id == row.question.id).order_by(QuestionVersion.number)
+        )
+    )
+    events: dict[int, QuestionEvent] = {}
+    for found in session.scalars(
+        select(QuestionEvent)
+        .where(QuestionEvent.question_id == row.question.id, QuestionEvent.version_id.is_not(None))
+        .options(joinedload(QuestionEvent.user))
+    ):
+        if found.version_id is not None:
+            events[found.version_id] = found
+    stats = version_statistics([v.id for v in versions])
+    entries: list[HistoryEntry] = []
+    previous = ""
+    for version in versions:
+        text = _readable(version.data)
+        event = events.get(version.id)
+        entries.append(
+            HistoryEntry(
+                version=version,
+                author=(event.user.name if event and event.user else None),
+                action=event.action if event else ("synced" if bank.source == COURSE else None),
+                stats=stats.get(version.id),
+                diff=_diff(previous, text) if previous else [],
+                content=text,
+            )
+        )
+        previous = text
+    entries.reverse()
+    return row, entries
+
+
+def version_statistics(version_ids: Sequence[int]) -> dict[int, VersionStats]:
+    """Attempts, facility and discrimination of each version, from the items of graded attempts.
+
+    The attempt tables belong to the quiz engine and are imported here, not at module level, so the bank
+    pages keep working ("no attempts yet") if that schema is absent. An attempt's total is the sum of its
+    item fractions; discrimination correlates this item with the rest of the attempt (total minus item).
+    """
+    if not version_ids:
+        return {}
+    try:
+        from .models import Attempt, AttemptItem
+    except ImportError:  # pragma: no cover - the quiz engine's tables are missing
+        return {}
+    mine = (
+        select(AttemptItem.attempt_id, AttemptItem.question_version_id, AttemptItem.fraction)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(
+            AttemptItem.question_version_id.in_(version_ids),
+            Attempt.graded_at.is_not(None),
+            AttemptItem.fraction.is_not(None),
+        )
+        .subquery()
+    )
+    totals = (
+        select(AttemptItem.attempt_id, func.sum(func.coalesce(AttemptItem.fraction, 0.0)).label("total"))
+        .where(AttemptItem.attempt_id.in_(select(mine.c.attempt_id)))
+        .group_by(AttemptItem.attempt_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(mine.c.question_version_id, mine.c.fraction, totals.c.total).join(totals, totals.c.attempt_id == mine.c.attempt_id)
+    ).all()
+    marks: dict[int, list[tuple[float, float]]] = {}
+    for version_id, fraction, total in rows:
+        marks.setdefault(version_id, []).append((float(fraction), float(total) - float(fraction)))
+    return {version_id: _stats(pairs) for version_id, pairs in marks.items()}
+
+
+def _stats(pairs: list[tuple[float, float]]) -> VersionStats:
+    """Facility and the item-rest correlation, as Moodle's discrimination index (edu.quizzes.stats)."""
+    from .stats import item_statistics
+
+    items = item_statistics([{"item": item, "rest": rest} for item, rest in pairs], {"item": 1.0, "rest": 1.0})
+    found = items["item"]
+    facility = found.facility
+    discrimination = found.discrimination_index
+    if discrimination is not None and not math.isfinite(discrimination):
+        discrimination = None
+    return VersionStats(len(pairs), facility, discrimination)
+
+
+# --- import and export ---------------------------------------------------------------------------------
+
+
+def detect_format(filename: str, content: bytes) -> str:
+    """The format a file is most likely in: by extension, then by a look at the text."""
+    name = filename.lower()
+    if name.endswith(".xml"):
+        return "moodle-xml"
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name.endswith(".gift"):
+        return "gift"
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<?xml") or head.startswith(b"<quiz"):
+        return "moodle-xml"
+    text = content.decode("utf-8", "replace")
+    if "{" not in text and any(line.strip().startswith("ANSWER:") for line in text.splitlines()):
+        return "aiken"
+    if text.lstrip().startswith(("bank:", "questions:")):
+        return "yaml"
+    return "gift"
+
+
+def parse_source(content: bytes, fmt: str) -> ImportResult:
+    """Parse a file in one of IMPORT_FORMATS; never raises for bad input."""
+    if fmt not in IMPORT_FORMATS:
+        return ImportResult((), (ImportProblem(1, None, f"unknown format {fmt!r}"),), 0, ())
+    if fmt == "moodle-xml":
+        from edu.interchange.moodle_xml import parse_moodle_xml
+
+        return parse_moodle_xml(content)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        return ImportResult((), (ImportProblem(line, None, "the file is not UTF-8 text; save it as UTF-8 and try again"),), 0, ())
+    if fmt == "gift":
+        from edu.interchange.gift import parse_gift
+
+        return parse_gift(text)
+    if fmt == "aiken":
+        from edu.interchange.aiken import parse_aiken
+
+        return parse_aiken(text)
+    from edu.interchange.yaml_bank import parse_yaml_bank
+
+    return parse_yaml_bank(text)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    new: int
+    updated: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return f"{self.new} new, {self.updated} updated (new version), {self.unchanged} unchanged"
+
+
+def import_questions(
+    actor: User | None,
+    bank: QuestionBank,
+    questions: Iterable[model.Question],
+    stored: Callable[[model.Question], None] | None = None,
+) -> ImportSummary:
+    """Store imported questions: a new question per new id, a new version where an id exists and content changed."""
+    require_editable(actor, bank)
+    existing = {q.key: q for q in session.scalars(select(Question).where(Question.bank_id == bank.id))}
+    latest: dict[int, QuestionVersion] = {}
+    if existing:
+        numbers = (
+            select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
+            .where(QuestionVersion.question_id.in_([q.id for q in existing.values()]))
+            .group_by(QuestionVersion.question_id)
+            .subquery()
+        )
+        for version in session.scalars(
+            select(QuestionVersion).join(
+                numbers,
+                (numbers.c.question_id == QuestionVersion.question_id) & (numbers.c.number == QuestionVersion.number),
+            )
+        ):
+            latest[version.question_id] = version
+    new = updated = unchanged = 0
+    for item in questions:
+        question = existing.get(item.id)
+        saved = _store(actor, bank, item, question, latest.get(question.id) if question else None, "imported")
+        existing[item.id] = saved.question
+        if saved.version is not None:
+            latest[saved.question.id] = saved.version
+        if saved.created:
+            new += 1
+        elif saved.version is not None:
+            updated += 1
+        else:
+            unchanged += 1
+        if stored is not None:
+            stored(item)
+    return ImportSummary(new, updated, unchanged)
+
+
+def create_draft(actor: User, bank: QuestionBank, filename: str, fmt: str, content: bytes) -> BankImportDraft:
+    """Hold an uploaded file until the instructor confirms the import; clears their stale drafts."""
+    require_editable(actor, bank)
+    session.execute(
+        delete(BankImportDraft).where(BankImportDraft.user_id == actor.id, BankImportDraft.created_at < utcnow() - DRAFT_LIFETIME)
+    )
+    draft = BankImportDraft(
+        token=secrets.token_urlsafe(32), bank_id=bank.id, user_id=actor.id, filename=filename[:200], format=fmt, content=content
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def get_draft(actor: User, bank: QuestionBank, token: str) -> BankImportDraft:
+    require_editable(actor, bank)
+    draft = session.scalar(
+        select(BankImportDraft).where(
+            BankImportDraft.token == token, BankImportDraft.bank_id == bank.id, BankImportDraft.user_id == actor.id
+        )
+    )
+    if draft is None or draft.created_at < utcnow() - DRAFT_LIFETIME:
+        raise NotFound("This upload has expired or was already imported. Upload the file again.")
+    return draft
+
+
+def discard_draft(draft: BankImportDraft) -> None:
+    session.delete(draft)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Export:
+    body: bytes
+    filename: str
+    content_type: str
+    count: int
+
+
+def export_bank(actor: User | None, bank: QuestionBank, fmt: str) -> Export:
+    """The bank's active questions (retired ones stay out: importing them would bring them back)."""
+    _require_instructor(actor)
+    if fmt not in EXPORT_FORMATS:
+        raise Invalid(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}.")
+    questions = [as_model(row.data) for row in bank_questions(actor, bank) if row.version and row.question.retired_at is None]
+    _, suffix, content_type = EXPORT_FORMATS[fmt]
+    if fmt == "gift":
+        from edu.interchange.gift import write_gift
+
+        body = write_gift(questions, category=bank.title).encode()
+    elif fmt == "moodle-xml":
+        from edu.interchange.moodle_xml import write_moodle_xml
+
+        body = write_moodle_xml(questions, category=bank.title)
+    else:
+        from edu.interchange.yaml_bank import write_yaml_bank
+
+        body = write_yaml_bank(bank.slug, bank.title, questions).encode()
+    return Export(body, f"{bank.slug}{suffix}", content_type, len(questions))
