@@ -81,6 +81,14 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "SERVER_NAME": os.environ.get("SERVER_NAME"),
+        # Certificates: signing keys live outside the repository (default: instance/keys); ISSUER_URL is the
+        # public base URL baked into signed credentials (default: derived from SERVER_NAME at run time).
+        "CERT_KEYS_DIR": os.environ.get("CERT_KEYS_DIR"),
+        "ISSUER_URL": os.environ.get("ISSUER_URL", ""),
+        "ISSUER_NAME": os.environ.get("ISSUER_NAME", "Needlepoint CE"),
+        "ISSUER_EMAIL": os.environ.get("ISSUER_EMAIL"),
+        "REMINDER_LEAD_DAYS": os.environ.get("REMINDER_LEAD_DAYS", "60,30,7"),
+        "VERIFY_LIMITS": os.environ.get("VERIFY_LIMITS", "30 per minute"),
         "PREFERRED_URL_SCHEME": "https" if deployed else "http",
     }
     settings.update(overrides)

@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(quizzes)
     app.cli.add_command(questions)
+    app.cli.add_command(certificates)
 
 
 courses = AppGroup("courses", help="Check and sync the course files in courses/.")
@@ -238,3 +239,52 @@ def quizzes_close_overdue() -> None:
     closed = close_overdue()
     session.commit()
     click.echo(f"{closed} overdue attempt{'s' if closed != 1 else ''} graded.")
+
+
+certificates = AppGroup("certificates", help="Verify credentials, rotate the signing key, send expiry reminders.")
+
+
+@certificates.command("verify", help="Check a signed credential (VC-JWT) file: signature, expiry and revocation.")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def certificates_verify(file: TextIO) -> None:
+    from edu.certificates.services import VERIFICATION_REASONS, verify_token
+
+    result = verify_token(file.read(64 * 1024))
+    if not result.valid:
+        raise click.ClickException(f"invalid: {result.reason}: {VERIFICATION_REASONS.get(result.reason, '')}")
+    subject = (result.credential or {}).get("credentialSubject", {})
+    click.echo(f"valid: {subject.get('name')}, {subject.get('achievement', {}).get('name')} (key {result.kid})")
+
+
+@certificates.command("rotate-key", help="Make a new key the signing key; older credentials keep verifying.")
+def certificates_rotate_key() -> None:
+    from edu.certificates.signing import keys_dir, rotate_key
+
+    kid = rotate_key()
+    click.echo(f"New signing key {kid} in {keys_dir()}; the previous keys stay published in the JWK Set.")
+
+
+@certificates.command("remind", help="Email learners whose certificates expire soon (safe to run daily from cron).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date (UTC).")
+def certificates_remind(today: datetime | None) -> None:
+    from edu.certificates import services
+    from edu.certificates.views import renew_url
+    from edu.db import utcnow
+    from edu.errors import Invalid
+
+    day = today.date() if today else utcnow().date()
+    try:
+        leads = services.parse_lead_days(current_app.config["REMINDER_LEAD_DAYS"])
+    except Invalid as exc:
+        raise click.ClickException(exc.message) from exc
+    due = services.due_reminders(day, leads)
+    sent = skipped = 0
+    with click.progressbar(due, label="Sending reminders", show_pos=True) as bar:
+        for reminder in bar:
+            if services.send_reminder(reminder, renew_url(reminder.certificate.course_key)):
+                session.commit()  # one at a time: a mail failure later on does not unsend what went out
+                sent += 1
+            else:
+                session.rollback()
+                skipped += 1
+    click.echo(f"{day.isoformat()}: {sent} reminder{'s' if sent != 1 else ''} sent, {skipped} already sent by another run.")

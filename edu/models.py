@@ -2,6 +2,7 @@
 
 from edu.auth.models import LoginSession, PasswordResetToken, User, UserRole
 from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
+from edu.certificates.models import Certificate, CertificateEvent, ReminderSent, StatusList, VerificationLog
 from edu.db import Base
 from edu.mail.models import OutboxMessage
 from edu.quizzes.models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
@@ -10,6 +11,8 @@ __all__ = [
     "Asset",
     "BankImportDraft",
     "Base",
+    "Certificate",
+    "CertificateEvent",
     "Course",
     "CourseVersion",
     "Enrolment",
@@ -23,6 +26,9 @@ __all__ = [
     "QuestionBank",
     "QuestionEvent",
     "QuestionVersion",
+    "ReminderSent",
+    "StatusList",
     "User",
     "UserRole",
+    "VerificationLog",
 ]
