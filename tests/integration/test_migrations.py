@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.autogenerate import compare_metadata
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from edu.db import Base, make_engine
 from tests.conftest import fresh_postgres_database
@@ -44,6 +44,10 @@ def test_upgrade_check_and_downgrade(empty_database: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert set(Base.metadata.tables) <= tables
     command.check(config)  # the same drift check `alembic check` runs
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            triggers = set(conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+        assert "certificates_no_delete" in triggers
     command.downgrade(config, "base")
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
