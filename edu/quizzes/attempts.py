@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 import pydantic
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -148,8 +148,18 @@ def allowed_minutes(quiz: Quiz, extra: Allowance) -> int | None:
     return math.ceil(quiz.time_limit_minutes * extra.time_multiplier) + extra.extra_minutes
 
 
-def quiz_status(user: User, quiz: Quiz, course: Course | None = None, now: datetime | None = None) -> QuizStatus:
-    """Everything the quiz page needs to say, finalising any overdue attempt of this learner on the way."""
+def quiz_status(
+    user: User,
+    quiz: Quiz,
+    course: Course | None = None,
+    now: datetime | None = None,
+    counted_since: datetime | None = None,
+) -> QuizStatus:
+    """Everything the quiz page needs to say, finalising any overdue attempt of this learner on the way.
+
+    `counted_since` starts a new count for a final exam: in a renewal cycle (decided by the certificates
+    domain, which the view asks) only attempts submitted after it count toward the limit, the delay and the grade.
+    """
     now = now or utcnow()
     course = course or session.get(Course, quiz.course_id)
     if course is None:
@@ -158,6 +168,8 @@ def quiz_status(user: User, quiz: Quiz, course: Course | None = None, now: datet
     for attempt in attempts:
         if is_overdue(attempt, quiz, now):
             _finalise(attempt, quiz, now, "timeout")
+    if counted_since is not None and quiz.kind == "final":
+        attempts = [a for a in attempts if a.state == "in_progress" or (a.submitted_at or a.started_at) > counted_since]
     enrolled = (
         session.scalar(
             select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.active)
@@ -226,7 +238,9 @@ def module_quizzes_not_passed(user: User, course: Course) -> list[Quiz]:
     """The course's live module quizzes the learner has not passed (by each quiz's grading method): two queries."""
     quizzes = list(
         session.scalars(
-            select(Quiz).where(Quiz.course_id == course.id, Quiz.kind == "module", Quiz.retired_at.is_(None)).order_by(Quiz.id)
+            select(Quiz)
+            .where(Quiz.course_id == course.id, Quiz.kind == "module", Quiz.source == "course", Quiz.retired_at.is_(None))
+            .order_by(Quiz.id)
         )
     )
     if not quizzes:
@@ -244,11 +258,11 @@ def module_quizzes_not_passed(user: User, course: Course) -> list[Quiz]:
 # --- start ------------------------------------------------------------------------------------------------------------
 
 
-def start_attempt(user: User, quiz: Quiz) -> Attempt:
-    return begin(user, quiz)[0]
+def start_attempt(user: User, quiz: Quiz, counted_since: datetime | None = None) -> Attempt:
+    return begin(user, quiz, counted_since)[0]
 
 
-def begin(user: User, quiz: Quiz) -> tuple[Attempt, bool]:
+def begin(user: User, quiz: Quiz, counted_since: datetime | None = None) -> tuple[Attempt, bool]:
     """(attempt, resumed): resume the learner's attempt in progress, or start a new one if the rules allow it.
 
     The enrolment row is locked first (FOR UPDATE; a no-op on SQLite, which serialises writers), so two requests
@@ -265,7 +279,7 @@ def begin(user: User, quiz: Quiz) -> tuple[Attempt, bool]:
     )
     if lock is None:
         raise Forbidden("Enrol in the course to take its quizzes.")
-    status = quiz_status(user, quiz, course)
+    status = quiz_status(user, quiz, course, counted_since=counted_since)
     if status.in_progress is not None:
         return status.in_progress, True
     if status.reason is not None:
@@ -277,7 +291,7 @@ def begin(user: User, quiz: Quiz) -> tuple[Attempt, bool]:
     attempt = Attempt(
         quiz_id=quiz.id,
         user_id=user.id,
-        number=max((a.number for a in status.attempts), default=0) + 1,
+        number=_last_number(user.id, quiz.id) + 1,
         seed=seed,
         started_at=now,
         deadline_at=now + timedelta(minutes=minutes) if minutes is not None else None,
@@ -299,6 +313,12 @@ def begin(user: User, quiz: Quiz) -> tuple[Attempt, bool]:
             return existing, True
         raise Conflict("Another attempt was started at the same moment. Reload the quiz page.") from None
     return attempt, False
+
+
+def _last_number(user_id: int, quiz_id: int) -> int:
+    """Every attempt ever made numbers the next one, whichever cycle counts toward the limit."""
+    last = session.scalar(select(func.max(Attempt.number)).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id))
+    return int(last or 0)
 
 
 # --- loading an attempt -----------------------------------------------------------------------------------------------

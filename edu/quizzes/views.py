@@ -7,14 +7,16 @@ left, time up) into a message on the page, never a 500.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
+from edu.certificates import services as certificate_services
 from edu.db import session
 from edu.errors import Conflict, DomainError, Invalid, NotFound
 
@@ -43,8 +45,15 @@ def quiz_url(course_slug: str, quiz: Quiz) -> str:
     return url_for("quizzes.module_quiz", slug=course_slug, key=quiz.key)
 
 
+def _renewal_since(course: Course, quiz: Quiz) -> datetime | None:
+    """For a final exam in a renewal cycle, the moment from which attempts count again (certificates decide)."""
+    if quiz.kind != "final":
+        return None
+    return certificate_services.current_cycle(current_user, course).since
+
+
 def _quiz_page(course: Course, quiz: Quiz) -> str:
-    status = attempts.quiz_status(current_user, quiz, course)
+    status = attempts.quiz_status(current_user, quiz, course, counted_since=_renewal_since(course, quiz))
     session.commit()  # an overdue attempt may just have been finalised
     return render_template(
         "quizzes/quiz.html", status=status, quiz=quiz, course=course, form=CsrfOnlyForm(), methods=GRADING_METHODS
@@ -77,7 +86,7 @@ def start(quiz_id: int) -> WerkzeugResponse:
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     try:
-        attempt, resumed = attempts.begin(current_user, quiz)
+        attempt, resumed = attempts.begin(current_user, quiz, _renewal_since(course, quiz))
     except NotFound:
         raise
     except DomainError as exc:
@@ -166,13 +175,34 @@ def submit(attempt_id: int) -> WerkzeugResponse:
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     before = attempts.submit(current_user, attempt_id)
-    closed_by = before.closed_by
-    session.commit()
+    closed_by, course_id = before.closed_by, before.quiz.course_id
+    session.commit()  # the grade is kept whatever happens next
     if closed_by == "timeout":
         flash("Time was up, so your attempt was graded with the answers you saved before the deadline.", "info")
     else:
         flash("Your attempt is submitted and graded.", "success")
+    _issue_certificate_if_complete(course_id)
     return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+
+
+def _issue_certificate_if_complete(course_id: int | None) -> None:
+    """The composition step: grading is done; ask certificates whether the course is now complete."""
+    course = session.get(Course, course_id) if course_id is not None else None
+    if course is None:
+        return
+    try:
+        result = certificate_services.issue_if_complete(current_user, course)
+        session.commit()
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("certificate issuance failed for user %s, course %s", current_user.id, course.slug)
+        flash("We could not issue your certificate just now. Open the course's certificate page to claim it.", "error")
+        return
+    if result.created and result.certificate is not None:
+        flash(
+            f"You have completed {course.title}. Your certificate {result.certificate.code} is on your Certificates page.",
+            "success",
+        )
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
