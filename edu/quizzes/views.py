@@ -175,13 +175,14 @@ def submit(attempt_id: int) -> WerkzeugResponse:
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     before = attempts.submit(current_user, attempt_id)
-    closed_by, course_id = before.closed_by, before.quiz.course_id
+    closed_by, course_id, passed = before.closed_by, before.quiz.course_id, before.passed
     session.commit()  # the grade is kept whatever happens next
     if closed_by == "timeout":
         flash("Time was up, so your attempt was graded with the answers you saved before the deadline.", "info")
     else:
         flash("Your attempt is submitted and graded.", "success")
-    _issue_certificate_if_complete(course_id)
+    if passed:  # only a passed quiz can complete a course
+        _issue_certificate_if_complete(course_id)
     return redirect(url_for("quizzes.review", attempt_id=attempt_id))
 
 
