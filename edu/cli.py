@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(quizzes)
     app.cli.add_command(questions)
     app.cli.add_command(certificates)
+    app.cli.add_command(clinics)
 
 
 courses = AppGroup("courses", help="Check and sync the course files in courses/.")
@@ -288,3 +289,28 @@ def certificates_remind(today: datetime | None) -> None:
                 session.rollback()
                 skipped += 1
     click.echo(f"{day.isoformat()}: {sent} reminder{'s' if sent != 1 else ''} sent, {skipped} already sent by another run.")
+
+
+clinics = AppGroup("clinics", help="Clinic housekeeping: the daily digest of upcoming certificate expiries.")
+
+
+@clinics.command("digest", help="Email each clinic's administrators the staff certificates expiring soon (once a day).")
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 730), help="The window, in days.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date (UTC).")
+def clinics_digest(days: int, today: datetime | None) -> None:
+    from edu.certificates.signing import base_url
+    from edu.clinics import services
+    from edu.db import utcnow
+
+    day = today.date() if today else utcnow().date()
+    due = services.due_digests(day, days)
+    sent = skipped = 0
+    with click.progressbar(due, label="Sending clinic digests", show_pos=True) as bar:
+        for digest in bar:
+            if services.send_digest(digest, day, days, f"{base_url()}/clinics/{digest.clinic.slug}?days={days}&sort=expiry"):
+                session.commit()  # one clinic at a time: a mail failure later on does not unsend what went out
+                sent += 1
+            else:
+                session.rollback()
+                skipped += 1
+    click.echo(f"{day.isoformat()}: {sent} clinic digest{'s' if sent != 1 else ''} sent, {skipped} already sent by another run.")

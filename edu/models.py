@@ -3,6 +3,7 @@
 from edu.auth.models import LoginSession, PasswordResetToken, User, UserRole
 from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
 from edu.certificates.models import Certificate, CertificateEvent, ReminderSent, StatusList, VerificationLog
+from edu.clinics.models import Clinic, ClinicAdmin, DigestSent, StaffEvent, StaffLink
 from edu.db import Base
 from edu.mail.models import OutboxMessage
 from edu.quizzes.models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
@@ -13,8 +14,11 @@ __all__ = [
     "Base",
     "Certificate",
     "CertificateEvent",
+    "Clinic",
+    "ClinicAdmin",
     "Course",
     "CourseVersion",
+    "DigestSent",
     "Enrolment",
     "Lesson",
     "LessonCompletion",
@@ -27,6 +31,8 @@ __all__ = [
     "QuestionEvent",
     "QuestionVersion",
     "ReminderSent",
+    "StaffEvent",
+    "StaffLink",
     "StatusList",
     "User",
     "UserRole",
