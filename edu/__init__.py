@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from .clinics.views import bp as clinics_bp
     from .mail.views import bp as mail_bp
     from .quizzes.bank_views import bp as banks_bp
+    from .quizzes.instructor_views import bp as instructor_bp
     from .quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(catalog_bp)
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(banks_bp)
+    app.register_blueprint(instructor_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(clinics_bp)
     app.register_blueprint(api_bp)

@@ -99,8 +99,14 @@ def _wipe(engine: Engine) -> None:
             conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
+@pytest.fixture(scope="session")
+def signing_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One key ring for the whole run, outside the repository (as in production, never committed)."""
+    return tmp_path_factory.mktemp("keys")
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path, signing_keys_dir: Path) -> Iterator[Flask]:
     application = create_app(
         {
             "APP_ENV": "testing",
@@ -110,6 +116,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "SERVER_NAME": "localhost",
             "COURSES_DIR": str(MINI_COURSE.parent),
             "PASSWORD_HASH_PROFILE": "cheapest",
+            "CERT_KEYS_DIR": str(signing_keys_dir),
         }
     )
     limiter.reset()

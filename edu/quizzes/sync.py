@@ -166,7 +166,7 @@ def sync_quizzes(course: Course, content: model.Course) -> QuizSync:
             )
         quiz.updated_at = now
     for (kind, key), quiz in existing.items():
-        if (kind, key) not in wanted and quiz.retired_at is None:
+        if (kind, key) not in wanted and quiz.retired_at is None and quiz.source == "course":  # authored ones stay
             quiz.retired_at = now
             retired += 1
     session.flush()

@@ -18,9 +18,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
-def live_server(database_url: str) -> Iterator[str]:
+def live_server(database_url: str, signing_keys_dir: Path) -> Iterator[str]:
     app = create_app(
-        {"APP_ENV": "testing", "SECRET_KEY": "e2e", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_PROFILE": "cheapest"}
+        {"APP_ENV": "testing", "SECRET_KEY": "e2e", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_PROFILE": "cheapest",
+         "CERT_KEYS_DIR": str(signing_keys_dir)}
     )
     limiter.reset()
     sync_folder(app, MINI_COURSE)

@@ -1,0 +1,320 @@
+"""Instructor pages for quizzes: every quiz at a glance, gradebooks (and CSV), one attempt in full, regrade after a
+corrected key, item analysis with charts, quiz assembly from banks, and accommodations.
+
+Every route needs the instructor role (admins pass too); the services check it again and load each object
+themselves (an unknown id is a 404). Views parse input, call services, commit once, render or redirect.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from edu.auth.models import Role
+from edu.auth.permissions import role_required
+from edu.db import session
+from edu.errors import Conflict, Invalid
+
+from . import analysis as item_analysis
+from . import assembly, charts, gradebook, regrade, stats
+from .attempts import GRADING_METHODS
+from .instructor_forms import (
+    OVERDUE,
+    REVIEW_LABELS,
+    REVIEW_MOMENTS,
+    AccommodationForm,
+    LearnerSearchForm,
+    QuizForm,
+    RegradeForm,
+)
+from .views import quiz_url
+
+bp = Blueprint("instructor", __name__, url_prefix="/instructor/quizzes")
+
+
+# --- every quiz -------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required(Role.INSTRUCTOR)
+def index() -> str:
+    summaries = gradebook.quiz_overview(current_user)
+    courses = sorted({(s.course.slug, s.course.title) for s in summaries}, key=lambda c: c[1])
+    return render_template("instructor/index.html", summaries=summaries, courses=courses, quiz_url=quiz_url)
+
+
+# --- gradebooks -------------------------------------------------------------------------------------------------------
+
+
+def _csv(book: gradebook.Gradebook) -> Response:
+    return Response(
+        gradebook.gradebook_csv(book),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{book.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/courses/<slug>/gradebook")
+@role_required(Role.INSTRUCTOR)
+def course_gradebook(slug: str) -> str:
+    book = gradebook.course_gradebook(current_user, slug)
+    return render_template("instructor/gradebook.html", book=book, methods=GRADING_METHODS)
+
+
+@bp.get("/courses/<slug>/gradebook.csv")
+@role_required(Role.INSTRUCTOR)
+def course_gradebook_csv(slug: str) -> Response:
+    return _csv(gradebook.course_gradebook(current_user, slug))
+
+
+@bp.get("/<int:quiz_id>/gradebook")
+@role_required(Role.INSTRUCTOR)
+def quiz_gradebook(quiz_id: int) -> str:
+    book = gradebook.quiz_gradebook(current_user, quiz_id)
+    return render_template("instructor/gradebook.html", book=book, methods=GRADING_METHODS)
+
+
+@bp.get("/<int:quiz_id>/gradebook.csv")
+@role_required(Role.INSTRUCTOR)
+def quiz_gradebook_csv(quiz_id: int) -> Response:
+    return _csv(gradebook.quiz_gradebook(current_user, quiz_id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@role_required(Role.INSTRUCTOR)
+def attempt(attempt_id: int) -> str:
+    detail = gradebook.attempt_detail(current_user, attempt_id)
+    return render_template("instructor/attempt.html", d=detail)
+
+
+# --- regrade ----------------------------------------------------------------------------------------------------------
+
+
+def _regrade_page(quiz_id: int, status: int = 200) -> tuple[str, int]:
+    plan = regrade.plan_regrade(current_user, quiz_id)
+    history = regrade.regrade_history(current_user, quiz_id)
+    form = RegradeForm(formdata=None, fingerprint=plan.fingerprint)
+    return render_template("instructor/regrade.html", plan=plan, history=history, form=form), status
+
+
+@bp.get("/<int:quiz_id>/regrade")
+@role_required(Role.INSTRUCTOR)
+def regrade_dry_run(quiz_id: int) -> tuple[str, int]:
+    return _regrade_page(quiz_id)
+
+
+@bp.post("/<int:quiz_id>/regrade")
+@role_required(Role.INSTRUCTOR)
+def regrade_apply(quiz_id: int) -> WerkzeugResponse | tuple[str, int]:
+    form = RegradeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        run = regrade.apply_regrade(current_user, quiz_id, form.fingerprint.data or None)
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return _regrade_page(quiz_id, 409)
+    if run is None:
+        session.rollback()
+        flash("Nothing to regrade: every graded attempt already uses the newest version of its questions.", "info")
+        return redirect(url_for("instructor.regrade_dry_run", quiz_id=quiz_id))
+    summary = dict(run.summary)
+    session.commit()
+    flash(
+        f"Regraded {summary['attempts']} attempt{'s' if summary['attempts'] != 1 else ''}: "
+        f"{summary['changed']} changed score or result "
+        f"({summary['fail_to_pass']} fail → pass, {summary['pass_to_fail']} pass → fail).",
+        "success",
+    )
+    return redirect(url_for("instructor.regrade_dry_run", quiz_id=quiz_id))
+
+
+# --- item analysis ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:quiz_id>/analysis")
+@role_required(Role.INSTRUCTOR)
+def analysis(quiz_id: int) -> tuple[str, int]:
+    status = 200
+    try:
+        result = item_analysis.analyse_quiz(current_user, quiz_id, request.args.get("attempts"))
+    except Invalid as exc:
+        flash(exc.message, "error")
+        result = item_analysis.analyse_quiz(current_user, quiz_id)
+        status = 400
+    percent = "{:.0f}".format
+    histogram = charts.histogram(
+        result.histogram,
+        title=f"Score distribution of {result.quiz.title}",
+        desc=f"Number of attempts in each 10-point score band, for {item_analysis.WHICH_LABELS[result.which]}: "
+        + "; ".join(f"{label} %: {count}" for label, count in result.histogram)
+        + ".",
+    )
+    plotted = [i for i in result.items if i.figures.facility is not None and i.figures.discrimination_index is not None]
+    scatter = charts.scatter(
+        [
+            charts.Point(
+                str(i.number),
+                i.key,
+                i.figures.facility or 0.0,
+                i.figures.discrimination_index or 0.0,
+                i.figures.needs_review,
+            )
+            for i in plotted
+        ],
+        title="Facility against discrimination index, per question",
+        desc="Each point is a question: further right means more learners answered it correctly, higher means it "
+        "separates stronger from weaker learners better. Shaded areas mark questions to review (facility under "
+        f"{percent(100 * stats.FACILITY_TOO_HARD)} % or over {percent(100 * stats.FACILITY_TOO_EASY)} %, or "
+        f"discrimination under {percent(stats.DISCRIMINATION_MIN)} %). {len(plotted)} of {len(result.items)} "
+        "questions have both figures.",
+    )
+    return (
+        render_template(
+            "instructor/analysis.html",
+            a=result,
+            histogram=histogram,
+            scatter=scatter,
+            which_labels=item_analysis.WHICH_LABELS,
+            small=stats.SMALL_COHORT,
+            thresholds={
+                "hard": stats.FACILITY_TOO_HARD,
+                "easy": stats.FACILITY_TOO_EASY,
+                "discrimination": stats.DISCRIMINATION_MIN,
+            },
+        ),
+        status,
+    )
+
+
+# --- quiz assembly ----------------------------------------------------------------------------------------------------
+
+
+def _editor(form: QuizForm, quiz_id: int | None = None, status: int = 200, problems: list[str] | None = None) -> tuple[str, int]:
+    options = assembly.editor_options(current_user)
+    assembly.fill_choices(form, options)
+    return (
+        render_template(
+            "instructor/edit.html",
+            form=form,
+            options=options,
+            quiz_id=quiz_id,
+            problems=problems or [],
+            review_labels=REVIEW_LABELS,
+            review_moments=REVIEW_MOMENTS,
+            overdue=OVERDUE,
+        ),
+        status,
+    )
+
+
+@bp.get("/new")
+@role_required(Role.INSTRUCTOR)
+def new_quiz() -> tuple[str, int]:
+    form = QuizForm(formdata=None)
+    assembly.defaults_into(form)
+    return _editor(form)
+
+
+@bp.post("/new")
+@role_required(Role.INSTRUCTOR)
+def create_quiz() -> WerkzeugResponse | tuple[str, int]:
+    form = QuizForm()
+    assembly.fill_choices(form, assembly.editor_options(current_user))
+    if not form.validate_on_submit():
+        return _editor(form, status=400)
+    try:
+        quiz = assembly.create_quiz(current_user, assembly.spec_from_form(form))
+    except Invalid as exc:
+        session.rollback()
+        return _editor(form, status=400, problems=exc.message.split("\n"))
+    session.commit()
+    flash(f"Quiz “{quiz.title}” created.", "success")
+    return redirect(url_for("instructor.edit_quiz", quiz_id=quiz.id))
+
+
+@bp.get("/<int:quiz_id>/edit")
+@role_required(Role.INSTRUCTOR)
+def edit_quiz(quiz_id: int) -> tuple[str, int]:
+    quiz, course, editable = assembly.get_for_edit(current_user, quiz_id)
+    if not editable:
+        return (
+            render_template("instructor/readonly.html", quiz=quiz, course=course, methods=GRADING_METHODS, quiz_url=quiz_url),
+            200,
+        )
+    form = QuizForm(formdata=None)
+    assembly.quiz_into(form, quiz)
+    return _editor(form, quiz.id)
+
+
+@bp.post("/<int:quiz_id>/edit")
+@role_required(Role.INSTRUCTOR)
+def update_quiz(quiz_id: int) -> WerkzeugResponse | tuple[str, int]:
+    _quiz, _course, editable = assembly.get_for_edit(current_user, quiz_id)
+    if not editable:
+        abort(403)
+    form = QuizForm()
+    assembly.fill_choices(form, assembly.editor_options(current_user))
+    if not form.validate_on_submit():
+        return _editor(form, quiz_id, status=400)
+    try:
+        assembly.update_quiz(current_user, quiz_id, assembly.spec_from_form(form))
+    except Invalid as exc:
+        session.rollback()
+        return _editor(form, quiz_id, status=400, problems=exc.message.split("\n"))
+    session.commit()
+    flash("Quiz saved. Attempts already started keep the questions they were given.", "success")
+    return redirect(url_for("instructor.edit_quiz", quiz_id=quiz_id))
+
+
+# --- accommodations ---------------------------------------------------------------------------------------------------
+
+
+def _accommodations_page(form: AccommodationForm, status: int = 200) -> tuple[str, int]:
+    search = LearnerSearchForm(request.args)
+    email = search.email.data if search.validate() else None
+    page = assembly.accommodations_page(current_user, email or None)
+    form.scope.choices = page.scopes
+    return render_template("instructor/accommodations.html", page=page, form=form, search=search), status
+
+
+@bp.get("/accommodations")
+@role_required(Role.INSTRUCTOR)
+def accommodations() -> tuple[str, int]:
+    form = AccommodationForm(formdata=None)
+    search = request.args.get("email", "").strip()
+    if search:
+        form.email.data = search
+    return _accommodations_page(form)
+
+
+@bp.post("/accommodations")
+@role_required(Role.INSTRUCTOR)
+def set_accommodation() -> WerkzeugResponse | tuple[str, int]:
+    form = AccommodationForm()
+    form.scope.choices = assembly.accommodations_page(current_user, None).scopes
+    if not form.validate_on_submit():
+        return _accommodations_page(form, 400)
+    try:
+        learner = assembly.save_accommodation(
+            current_user,
+            email=form.email.data or "",
+            scope=form.scope.data or "",
+            time_multiplier=float(form.time_multiplier.data or 1),
+            extra_minutes=form.extra_minutes.data or 0,
+            extra_attempts=form.extra_attempts.data or 0,
+            note=form.note.data or None,
+        )
+    except Invalid as exc:
+        session.rollback()
+        target = form.email if exc.message.startswith("No learner") else form.scope
+        target.errors = [exc.message]
+        return _accommodations_page(form, 400)
+    session.commit()
+    flash(f"Accommodation saved for {learner.name}. It applies to attempts they start from now on.", "success")
+    return redirect(url_for("instructor.accommodations", email=learner.email))
