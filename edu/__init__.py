@@ -63,6 +63,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
 
     from .cli import register as register_cli
+    from .clinics.notifications import connect as connect_clinic_notifications
+
+    connect_clinic_notifications()
 
     register_cli(app)
     return app
