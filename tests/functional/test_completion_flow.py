@@ -22,7 +22,7 @@ def pass_quiz(client: FlaskClient, app: Flask, page: str) -> int:
     assert response.status_code == 302 and "/attempts/" in response.headers["Location"], response.headers.get("Location")
     attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
     token = csrf_token(client, page)
-    for slot, kind, key in items_of(app, attempt_id):
+    for slot, _kind, key in items_of(app, attempt_id):
         autosave(client, attempt_id, slot, key, token)
     submitted = post_form(client, f"/attempts/{attempt_id}/submit", page=page)
     assert submitted.status_code == 302

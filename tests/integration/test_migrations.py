@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.autogenerate import compare_metadata
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, create_engine, inspect, text
 
 from edu.db import Base, make_engine
 from tests.conftest import fresh_postgres_database
@@ -60,8 +60,12 @@ def test_every_foreign_key_and_lookup_column_is_indexed() -> None:
     Base.metadata.create_all(engine)
     missing = []
     for table in Base.metadata.sorted_tables:
-        leading = {tuple(c.name for c in index.columns)[0] for index in table.indexes}
-        leading |= {tuple(c.name for c in constraint.columns)[0] for constraint in table.constraints if hasattr(constraint, "columns") and len(constraint.columns) and constraint.__class__.__name__ in ("UniqueConstraint", "PrimaryKeyConstraint")}
+        leading = {next(c.name for c in index.columns) for index in table.indexes if len(index.columns)}
+        leading |= {
+            next(c.name for c in constraint.columns)
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint) and len(constraint.columns)
+        }
         leading |= {c.name for c in table.columns if c.index or c.unique}
         for fk in table.foreign_keys:
             if fk.parent.name not in leading:
