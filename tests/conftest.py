@@ -93,10 +93,12 @@ def _wipe(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            # Foreign keys stay on (PRAGMA foreign_keys is a no-op inside a transaction, so a wipe that switched it
+            # off could leave a pooled connection unchecked); the checks wait for the commit, when every table is
+            # empty, so the cycles between tables do not matter.
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
-            conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
 @pytest.fixture(scope="session")

@@ -103,3 +103,17 @@ def test_real_course_syncs(app):
     with app.app_context():
         assert session.scalar(select(func.count()).select_from(Lesson)) >= 24
         assert session.scalar(select(func.count()).select_from(Asset)) >= 8
+
+
+def test_foreign_keys_are_enforced_in_every_test(app):
+    """The harness must never leave SQLite's foreign key checks off (a wipe between tests once did)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        if session.get_bind().dialect.name == "sqlite":
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        with pytest.raises(IntegrityError):
+            session.execute(text("INSERT INTO lessons (course_version_id, module_id, key, position, title, html, words, reading_minutes) VALUES (999, 999, 'x', 0, 't', '', 0, 1)"))
+            session.flush()
+        session.rollback()
