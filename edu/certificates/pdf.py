@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -279,6 +279,20 @@ class TranscriptRow:
         return self.status != "revoked"
 
 
+def running_footer(label: str, y: float) -> Callable[[Canvas, SimpleDocTemplate], None]:
+    """A footer for every page of a multi-page report: what it is on the left, the page number on the right."""
+
+    def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(document.leftMargin, y, label)
+        canvas.drawRightString(document.leftMargin + document.width, y, f"Page {document.page}")
+        canvas.restoreState()
+
+    return footer
+
+
 def transcript_total(rows: Iterable[TranscriptRow]) -> Decimal:
     return sum((row.ce_hours for row in rows if row.counts), Decimal(0))
 
@@ -371,13 +385,6 @@ def render_transcript_pdf(
     if not rows:
         story += [Spacer(1, 10), para("No certificates yet.", muted)]
 
-    def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(document.leftMargin, 0.45 * inch, f"{name}: CE transcript")
-        canvas.drawRightString(document.leftMargin + document.width, 0.45 * inch, f"Page {document.page}")
-        canvas.restoreState()
-
+    footer = running_footer(f"{name}: CE transcript", 0.45 * inch)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

@@ -17,10 +17,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from edu.certificates.pdf import ACCENT, INK, MUTED, RULE, format_date, pdf_text
+from edu.certificates.pdf import ACCENT, INK, MUTED, RULE, format_date, pdf_text, running_footer
 from edu.certificates.snapshot import format_hours
 
 from .roster import StaffRow
@@ -188,13 +187,6 @@ def roster_pdf(
     if not rows:
         story += [Spacer(1, 10), para("No staff to list.", muted)]
 
-    def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(document.leftMargin, 0.4 * inch, f"{clinic}: staff CE roster, {format_date(report.today)}")
-        canvas.drawRightString(document.leftMargin + document.width, 0.4 * inch, f"Page {document.page}")
-        canvas.restoreState()
-
+    footer = running_footer(f"{clinic}: staff CE roster, {format_date(report.today)}", 0.4 * inch)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
