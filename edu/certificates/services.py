@@ -44,6 +44,8 @@ from edu.auth.models import Role, User
 from edu.catalog.models import Course, CourseVersion, Lesson, LessonCompletion, Module
 from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
+from edu.quizzes.attempts import grade_by_method as quiz_grade
+from edu.quizzes.attempts import meets_pass_mark
 from edu.quizzes.models import Attempt, Quiz
 
 from . import signing
@@ -82,20 +84,6 @@ def graded(attempts: Iterable[Attempt]) -> list[Attempt]:
     return sorted((a for a in attempts if a.graded_at is not None and a.score is not None), key=lambda a: (a.number, a.id))
 
 
-def quiz_grade(method: str, attempts: Sequence[Attempt]) -> float | None:
-    """The grade (fraction 0..1) of graded attempts, in attempt order, by a Moodle grading method."""
-    scores = [float(a.score) for a in graded(attempts) if a.score is not None]
-    if not scores:
-        return None
-    if method == "last":
-        return scores[-1]
-    if method == "first":
-        return scores[0]
-    if method == "average":
-        return sum(scores) / len(scores)
-    return max(scores)
-
-
 def deciding_attempt(method: str, attempts: Sequence[Attempt]) -> Attempt | None:
     """The attempt that settled the grade: the first best one (highest), the last, the first; for an average, the
     last attempt averaged in."""
@@ -108,11 +96,6 @@ def deciding_attempt(method: str, attempts: Sequence[Attempt]) -> Attempt | None
         return ordered[-1]
     best = max(a.score or 0.0 for a in ordered)
     return next(a for a in ordered if (a.score or 0.0) == best)
-
-
-def meets_pass_mark(grade: float | None, pass_mark: int) -> bool:
-    # A hair of slack so 7/10 passes a 70 % mark despite binary floating point.
-    return grade is not None and grade * 100 + 1e-9 >= pass_mark
 
 
 def add_months(day: date, months: int) -> date:

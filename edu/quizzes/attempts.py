@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -63,18 +63,25 @@ def question_of(data: Mapping[str, Any]) -> Any:
 # --- grades and gating ------------------------------------------------------------------------------------------------
 
 
-def quiz_grade(quiz: Quiz, attempts: list[Attempt]) -> float | None:
-    """The quiz grade (fraction 0..1) by the quiz's grading method over its graded attempts, None if none yet."""
-    scores = [a.score for a in sorted(attempts, key=lambda a: a.number) if a.graded_at is not None and a.score is not None]
+def grade_by_method(method: str, attempts: Sequence[Attempt]) -> float | None:
+    """The grade (fraction 0..1) of the graded attempts, in attempt order, by a Moodle grading method; None if
+    none is graded yet. The one definition: quiz pages, gradebooks and certificates all use it."""
+    graded = sorted((a for a in attempts if a.graded_at is not None), key=lambda a: (a.number, a.id or 0))
+    scores = [float(a.score) for a in graded if a.score is not None]
     if not scores:
         return None
-    if quiz.grading_method == "last":
+    if method == "last":
         return scores[-1]
-    if quiz.grading_method == "first":
+    if method == "first":
         return scores[0]
-    if quiz.grading_method == "average":
+    if method == "average":
         return sum(scores) / len(scores)
     return max(scores)
+
+
+def quiz_grade(quiz: Quiz, attempts: Sequence[Attempt]) -> float | None:
+    """The quiz grade by the quiz's own grading method."""
+    return grade_by_method(quiz.grading_method, attempts)
 
 
 def meets_pass_mark(score: float | None, pass_mark: int) -> bool:
