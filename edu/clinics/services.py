@@ -15,10 +15,8 @@ jurisdiction, never quiz answers or grades.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
-import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +30,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import Select
 
 from edu.auth.models import Role, User
+from edu.auth.services import normalise_email
+from edu.auth.tokens import digest as hash_token
+from edu.auth.tokens import new_token
 from edu.catalog.models import Course, CourseVersion, Lesson, LessonCompletion
 from edu.certificates import verification
 from edu.certificates.models import Certificate
@@ -51,14 +52,6 @@ WRONG_ACCOUNT = (
     "This invitation was sent to a different email address. Log in with the account that uses that address, "
     "or ask the clinic to invite the address of this account."
 )
-
-
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # --- clinics and their administrators -----------------------------------------------------------------------------------
@@ -182,20 +175,20 @@ def invite(actor: User, clinic: Clinic, email: str, *, now: datetime | None = No
     email = normalise_email(email)
     if not email or "@" not in email or len(email) > 254:
         raise Invalid("Enter a valid email address.")
-    token = secrets.token_urlsafe(32)
+    token, token_hash = new_token()
     link = session.scalar(select(StaffLink).where(StaffLink.clinic_id == clinic.id, StaffLink.invited_email == email))
     if link is not None:
         if link.state == "accepted":
             raise Conflict(f"{email} is already on your staff list.")
         previous = link.state
-        link.token_hash = hash_token(token)
+        link.token_hash = token_hash
         link.invited_by_id, link.invited_at = actor.id, now
         link.user_id, link.accepted_at, link.declined_at, link.withdrawn_at = None, None, None, None
         _event(link, "reinvited", actor, now, previous=previous)
         session.flush()
         return Invitation(link, token, True)
     link = StaffLink(
-        clinic_id=clinic.id, invited_email=email, token_hash=hash_token(token), invited_by_id=actor.id, invited_at=now
+        clinic_id=clinic.id, invited_email=email, token_hash=token_hash, invited_by_id=actor.id, invited_at=now
     )
     try:
         with session.begin_nested():
