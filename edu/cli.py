@@ -30,6 +30,7 @@ courses = AppGroup("courses", help="Check and sync the course files in courses/.
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def courses_check(path: Path | None) -> None:
     from edu.content import load_course
+    from edu.content.checking import failures, notes
     from edu.content.discovery import course_dirs
 
     target = path or Path(current_app.config["COURSES_DIR"])
@@ -37,9 +38,11 @@ def courses_check(path: Path | None) -> None:
     folders = course_dirs(target)
     for folder in folders:
         result = load_course(folder)
-        for problem in result.problems:
-            click.echo(str(problem), err=True)
-        problems += len(result.problems)
+        for line in notes(result):
+            click.echo(line)
+        for line in failures(result):
+            click.echo(line, err=True)
+        problems += len(failures(result))
     if problems:
         raise click.ClickException(f"{problems} problem(s) in {len(folders)} course(s).")
     click.echo(f"{len(folders)} course(s) checked: no problems.")

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from . import model
+from .checking import failures, notes
 from .discovery import course_dirs
 from .loader import load_course
 
@@ -31,9 +32,11 @@ def main(argv: list[str]) -> int:
         failed = False
         for folder in course_dirs(target):
             result = load_course(folder)
-            for problem in result.problems:
-                print(problem)
-            failed = failed or bool(result.problems)
+            for line in notes(result):
+                print(line)
+            for line in failures(result):
+                print(line)
+            failed = failed or bool(failures(result))
         return 1 if failed else 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import model
+from . import itemwriting, model
 from .yamlsource import Located, YamlError, load
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -42,6 +43,12 @@ class Problem:
 class LoadResult:
     course: model.Course | None
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
+    """Item-writing findings: the course loads, but `courses check` fails until each is fixed or waived."""
+    waived: list[Problem] = field(default_factory=list)
+    """Findings an author waived, with the reason as the message."""
+    figures: dict[str, itemwriting.BankFigures] = field(default_factory=dict)
+    """Per bank id, and "(course)" for every bank together."""
 
 
 class _Collector:
@@ -49,6 +56,11 @@ class _Collector:
         self.root = root.resolve()
         self.display_root = display_root
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.waived: list[Problem] = []
+        self.figures: dict[str, itemwriting.BankFigures] = {}
+        self.question_lines: dict[str, tuple[Path, int]] = {}
+        """Where each question's id is written, for findings that span banks."""
         self.broken_banks: set[str] = set()
         """Modules whose bank failed to load: counts that depend on it would only add noise."""
         self.hash = hashlib.sha256()
@@ -62,6 +74,13 @@ class _Collector:
 
     def add(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(self.display(path), line, message))
+
+    def finding(self, path: Path, line: int, found: itemwriting.Finding, waive: Mapping[Any, str]) -> None:
+        """Report an item-writing finding, or record its waiver and the author's reason."""
+        if found.check in waive:
+            self.waived.append(Problem(self.display(path), line, f"waived {found.check}: {waive[found.check]}"))
+        else:
+            self.warnings.append(Problem(self.display(path), line, f"warning: {found.check}: {found.message}"))
 
     def read(self, path: Path) -> bytes | None:
         if not path.is_file():
@@ -140,7 +159,7 @@ def load_course(path: Path | str, display_root: str | None = None) -> LoadResult
     course_path = root / "course.yaml"
     course_file, course_lines = c.parse(course_path, model.CourseFile)
     if course_file is None or course_lines is None:
-        return LoadResult(None, c.problems)
+        return LoadResult(None, c.problems, c.warnings, c.waived, c.figures)
 
     references: tuple[model.Reference, ...] = ()
     if course_file.references:
@@ -198,8 +217,10 @@ def load_course(path: Path | str, display_root: str | None = None) -> LoadResult
                     if name in lowered[:i]:
                         c.add(glossary_path, glossary_lines.line_for(("terms", i)), f"term {glossary[i].term!r} is defined twice")
 
+    _check_items_across_banks(c, modules, course_path, course_file.final_exam, course_lines)
+
     if c.problems:
-        return LoadResult(None, c.problems)
+        return LoadResult(None, c.problems, c.warnings, c.waived, c.figures)
     course = model.Course(
         id=course_file.id,
         title=course_file.title,
@@ -218,7 +239,7 @@ def load_course(path: Path | str, display_root: str | None = None) -> LoadResult
         references=references,
         content_hash=c.hash.hexdigest(),
     )
-    return LoadResult(course, [])
+    return LoadResult(course, [], c.warnings, c.waived, c.figures)
 
 
 def _check_unique(c: _Collector, path: Path, lines: Located, ids: list[str], key: str, what: str) -> None:
@@ -391,6 +412,9 @@ def _load_bank(
             )
         question_ids[question.id] = path
         where = ("questions", i)
+        c.question_lines[question.id] = (path, lines.line_for((*where, "id")))
+        for found in itemwriting.item_findings(question):
+            c.finding(path, lines.line_for((*where, "prompt")), found, question.waive)
         for key, message in _authoring_gaps(question):
             c.add(path, lines.line_for((*where, *key)), message)
         if question.objective is not None and question.objective not in objective_ids:
@@ -402,6 +426,9 @@ def _load_bank(
         for j, ref in enumerate(question.references):
             if ref not in reference_ids:
                 c.add(path, lines.line_for(("questions", i, "references", j)), f"unknown reference {ref!r}")
+    for found in itemwriting.bank_findings(bank_file.questions):
+        c.finding(path, lines.line_for(("bank",)), found, bank_file.bank.waive)
+    c.figures[bank_file.bank.id] = itemwriting.bank_figures(bank_file.questions)
     return model.Bank(
         id=bank_file.bank.id,
         title=bank_file.bank.title,
@@ -454,3 +481,51 @@ def _check_final_exam(c: _Collector, path: Path, lines: Located, exam: model.Fin
                 lines.line_for(("final_exam", "minimums", i)),
                 f"final exam needs {minimum.count} questions tagged {minimum.tag!r} but the pool has {tagged}",
             )
+
+
+def _check_items_across_banks(
+    c: _Collector, modules: list[model.Module], course_path: Path, exam: model.FinalExam | None, course_lines: Located
+) -> None:
+    """Enemies must exist, near-duplicates must be enemies, and every quiz must still be drawable one per group."""
+    questions = [q for m in modules if m.bank for q in m.bank.questions]
+    known = {q.id for q in questions}
+    for q in questions:
+        path, line = c.question_lines[q.id]
+        for other in q.excludes:
+            if other == q.id:
+                c.add(path, line, f"question {q.id!r} excludes itself")
+            elif other not in known:
+                c.add(path, line, f"excludes unknown question {other!r}")
+    if c.broken_banks:
+        return
+    by_id = {q.id: q for q in questions}
+    for a, b, score in itemwriting.near_duplicates(questions):
+        path, line = c.question_lines[b]
+        found = itemwriting.Finding(
+            "near-duplicate", f"stem is {score:.0%} like {a!r}: rewrite one, or declare them enemies with excludes", b
+        )
+        waive = {str(k): v for q in (by_id[a], by_id[b]) for k, v in q.waive.items()}
+        c.finding(path, line, found, waive)
+    for found in itemwriting.multiple_pattern_findings(questions):
+        c.finding(course_path, 1, found, {})
+    if questions:
+        c.figures["(course)"] = itemwriting.bank_figures(questions)
+    groups = itemwriting.enemy_groups({q.id: q.excludes for q in questions})
+    for module in modules:
+        if module.bank and module.quiz:
+            distinct = len({groups.get(q.id, q.id) for q in module.bank.questions})
+            if distinct < module.quiz.questions:
+                path, _line = c.question_lines[module.bank.questions[0].id]
+                c.add(path, 1, f"the quiz draws {module.quiz.questions} questions but its enemy groups leave {distinct}")
+    if exam is not None:
+        by_module = {m.id: m for m in modules}
+        for i, draw in enumerate(exam.draw):
+            drawn = by_module.get(draw.module)
+            if drawn and drawn.bank:
+                distinct = len({groups.get(q.id, q.id) for q in drawn.bank.questions})
+                if distinct < draw.count:
+                    c.add(
+                        course_path,
+                        course_lines.line_for(("final_exam", "draw", i)),
+                        f"final exam draws {draw.count} from {draw.module!r}, whose enemy groups leave {distinct}",
+                    )

@@ -18,6 +18,17 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 OptionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
+CheckId = Literal[
+    "key-longest",
+    "absolute-words",
+    "all-none-above",
+    "near-duplicate",
+    "length-cue-share",
+    "tf-balance",
+    "multiple-pattern",
+    "key-position",
+]
+"""The item-writing checks an author may waive (see edu/content/itemwriting.py)."""
 
 QUESTION_TYPES = (
     "single",
@@ -189,6 +200,10 @@ class QuestionBase(Frozen):
     references: tuple[Slug, ...] = ()
     feedback_wrong: Text | None = None
     """Feedback for an incorrect response where the type has no per-option feedback."""
+    excludes: tuple[Slug, ...] = ()
+    """Questions (in any bank of the course) that test the same point: no draw takes two of one group."""
+    waive: dict[CheckId, Text] = {}
+    """Item-writing findings this item is allowed to carry, each with the author's written reason."""
 
 
 def _unique_ids(items: tuple[Option, ...] | tuple[Pair, ...] | tuple[OrderItem, ...], what: str) -> None:
@@ -286,6 +301,8 @@ Question = Annotated[
 class BankHeader(Frozen):
     id: Slug
     title: ShortText
+    waive: dict[CheckId, Text] = {}
+    """Bank-level item-writing findings waived, each with the author's written reason."""
 
 
 class BankFile(Frozen):

@@ -8,7 +8,9 @@ number of queries and hands them to it.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from edu.auth.models import Role, User
 from edu.catalog.models import Course
+from edu.content.itemwriting import enemy_groups
 from edu.db import session, utcnow
 from edu.errors import Forbidden, Invalid, NotFound
 
@@ -34,6 +37,13 @@ class Candidate:
     question_id: int
     version_id: int
     tags: frozenset[str] = frozenset()
+    group: str | None = None
+    """The enemy group (questions that test one point, joined by `excludes`): a draw takes at most one of it."""
+
+
+ENEMY_CHOICES = 512
+"""How many choices of one representative per enemy group are tried, preferred choice first, before a blueprint
+is called impossible (every choice, for the handful of small groups a course declares)."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,38 @@ def _ordered(candidates: Sequence[Candidate], seen: Set[int], rng: random.Random
 
 
 def draw_questions(pools: Sequence[Pool], minimums: Mapping[str, int], seen: Set[int], rng: random.Random) -> list[Candidate]:
-    """Draw each pool's count, meeting every tag minimum, never the same question twice, preferring questions
-    not in `seen`; the result is shuffled. Raises DrawImpossible, naming the shortfall, when it cannot be done.
+    """Draw each pool's count, meeting every tag minimum, never the same question twice and never two questions of
+    one enemy group, preferring questions not in `seen`; the result is shuffled. Raises DrawImpossible, naming the
+    shortfall, when it cannot be done.
+
+    Each enemy group is first reduced to one member (unseen first, else at random); when that leaves a blueprint
+    that cannot be met, the other choices of representatives are tried in turn.
+    """
+    members: dict[str, dict[int, Candidate]] = {}
+    for pool in pools:
+        for c in pool.candidates:
+            if c.group:
+                members.setdefault(c.group, {})[c.question_id] = c
+    if not members:
+        return _draw(pools, minimums, seen, rng)
+    names = sorted(members)
+    ranked = [[c.question_id for c in _ordered(list(members[g].values()), seen, rng)] for g in names]
+    failure: DrawImpossible | None = None
+    for choice in itertools.islice(itertools.product(*ranked), ENEMY_CHOICES):
+        chosen = dict(zip(names, choice, strict=True))
+        kept = [
+            Pool(p.label, p.count, tuple(c for c in p.candidates if not c.group or chosen[c.group] == c.question_id))
+            for p in pools
+        ]
+        try:
+            return _draw(kept, minimums, seen, rng)
+        except DrawImpossible as exc:
+            failure = exc
+    raise DrawImpossible(f"{failure} Questions that exclude one another count once.")
+
+
+def _draw(pools: Sequence[Pool], minimums: Mapping[str, int], seen: Set[int], rng: random.Random) -> list[Candidate]:
+    """The draw without enemies: see draw_questions.
 
     A question listed in several pools belongs to the first. Minimums are met first by an exhaustive (memoised)
     search over classes of interchangeable candidates, so a feasible blueprint is never refused; the rest of each
@@ -250,9 +290,12 @@ def draw_for_attempt(quiz: Quiz, user_id: int, seed: int) -> list[DrawnItem]:
         )
     )
     data_by_version = {vid: data for _, _, vid, data in rows}
+    groups = enemy_groups({str(data.get("id")): [str(x) for x in data.get("excludes", ())] for _, _, _, data in rows})
+    sizes = Counter(groups.values())
 
     def candidate(qid: int, vid: int, data: Mapping[str, Any]) -> Candidate:
-        return Candidate(qid, vid, frozenset(str(t) for t in data.get("tags", ())))
+        group = groups.get(str(data.get("id")), "")
+        return Candidate(qid, vid, frozenset(str(t) for t in data.get("tags", ())), group if sizes[group] > 1 else None)
 
     pools: list[Pool] = []
     by_id = {qid: (qid, bank_id, vid, data) for qid, bank_id, vid, data in rows}

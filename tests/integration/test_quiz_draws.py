@@ -99,6 +99,77 @@ def test_draw_meets_minimums_without_duplicates_and_prefers_unseen(instance, see
     assert draw_questions(pools, minimums, seen, random.Random(seed)) == chosen, "reproducible from the seed"
 
 
+@st.composite
+def instances_with_enemies(draw: st.DrawFn) -> tuple[list[Pool], dict[str, int], set[int]]:
+    """The same instances, some questions joined in enemy groups (which may span pools)."""
+    pools, minimums, seen = draw(instances())
+    grouped = [
+        Pool(
+            p.label,
+            p.count,
+            tuple(
+                Candidate(c.question_id, c.version_id, c.tags, draw(st.sampled_from([None, "g1", "g2", "g3"])))
+                for c in p.candidates
+            ),
+        )
+        for p in pools
+    ]
+    # A question listed in two pools keeps one group: the first pool's.
+    first: dict[int, str | None] = {}
+    for p in grouped:
+        for c in p.candidates:
+            first.setdefault(c.question_id, c.group)
+    grouped = [
+        Pool(p.label, p.count, tuple(Candidate(c.question_id, c.version_id, c.tags, first[c.question_id]) for c in p.candidates))
+        for p in grouped
+    ]
+    return grouped, minimums, seen
+
+
+def _feasible_with_enemies(pools: list[Pool], minimums: dict[str, int]) -> bool | None:
+    import itertools
+    import math
+
+    members = _members(pools)
+    if math.prod(math.comb(len(m), p.count) for m, p in zip(members, pools, strict=True)) > 20_000:
+        return None
+    choices = [list(itertools.combinations(m, p.count)) for m, p in zip(members, pools, strict=True)]
+    for combo in itertools.product(*choices):
+        chosen = [c for group in combo for c in group]
+        groups = [c.group for c in chosen if c.group]
+        if len(groups) == len(set(groups)) and all(sum(t in c.tags for c in chosen) >= n for t, n in minimums.items()):
+            return True
+    return False
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances_with_enemies(), st.integers(0, 2**31))
+def test_draw_never_takes_two_questions_of_one_enemy_group(instance, seed):
+    pools, minimums, seen = instance
+    try:
+        chosen = draw_questions(pools, minimums, seen, random.Random(seed))
+    except DrawImpossible as refused:
+        assert _feasible_with_enemies(pools, minimums) is not True, f"a draw that can be made is never refused: {refused}"
+        return
+    groups = [c.group for c in chosen if c.group]
+    assert len(groups) == len(set(groups)), "at most one question of each enemy group"
+    ids = [c.question_id for c in chosen]
+    assert len(ids) == len(set(ids)) and len(ids) == sum(p.count for p in pools)
+    for tag, need in minimums.items():
+        assert sum(tag in c.tags for c in chosen) >= need
+    assert draw_questions(pools, minimums, seen, random.Random(seed)) == chosen, "reproducible from the seed"
+
+
+def test_enemies_are_kept_apart_and_the_refusal_says_why():
+    twins = Pool("Basics bank", 2, (Candidate(1, 1, group="g"), Candidate(2, 2, group="g"), Candidate(3, 3)))
+    for seed in range(30):
+        chosen = {c.question_id for c in draw_questions([twins], {}, set(), random.Random(seed))}
+        assert 3 in chosen and len(chosen & {1, 2}) == 1
+    only_twins = Pool("Basics bank", 2, (Candidate(1, 1, group="g"), Candidate(2, 2, group="g")))
+    with pytest.raises(DrawImpossible, match="exclude one another count once"):
+        draw_questions([only_twins], {}, set(), random.Random(1))
+
+
 def test_draw_refuses_clearly_when_a_pool_or_a_minimum_cannot_be_met():
     pool = Pool("Basics bank", 3, (Candidate(1, 1), Candidate(2, 2)))
     with pytest.raises(DrawImpossible, match="Basics bank needs 3 questions, but only 2 are available"):
