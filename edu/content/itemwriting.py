@@ -54,8 +54,8 @@ _ABSOLUTE = re.compile(
 )
 _ALL_NONE = re.compile(r"\b(all|none|both|neither) of the (above|options|answers)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(  # noqa: SIM905 (a word list reads better as prose)
-    (
+_STOP = frozenset(
+    (  # noqa: SIM905 (a word list reads better as prose)
         "a an and are as at be been by can could did do does for from had has have he her his how if in into is it its "
         "may might more most not of on or she should than that the their them then there these they this those to was "
         "were what when where which while who why will with would you your following best likely next true false "
