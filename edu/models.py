@@ -1,7 +1,7 @@
 """Every domain's models in one import, for Alembic and the tests. Nothing imports this module back."""
 
 from edu.auth.models import LoginSession, PasswordResetToken, User, UserRole
-from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
+from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, LessonOpening, Module
 from edu.certificates.models import Certificate, CertificateEvent, ReminderSent, StatusList, VerificationLog
 from edu.clinics.models import Clinic, ClinicAdmin, DigestSent, StaffEvent, StaffLink
 from edu.db import Base
@@ -22,6 +22,7 @@ __all__ = [
     "Enrolment",
     "Lesson",
     "LessonCompletion",
+    "LessonOpening",
     "LoginSession",
     "Module",
     "OutboxMessage",

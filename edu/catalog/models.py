@@ -135,3 +135,20 @@ class LessonCompletion(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
     lesson_key: Mapped[str] = mapped_column(String(80))
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LessonOpening(Base):
+    """When a learner first opened a lesson: with the completion time, the evidence of engagement a CE provider
+    is asked for (time on task), and what a course's minimum time per lesson is measured from."""
+
+    __tablename__ = "lesson_openings"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "lesson_key"),
+        Index("ix_lesson_openings_course_id", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    lesson_key: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)

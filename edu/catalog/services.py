@@ -8,6 +8,7 @@ queries whatever the number of courses or lessons.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from edu.auth.models import Role, User
 from edu.db import session, utcnow
 from edu.errors import Forbidden, NotFound
 
+from . import seat_time
 from .models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
 
 STAFF_ROLES = (Role.INSTRUCTOR, Role.ADMIN)
@@ -214,6 +216,10 @@ class LessonPage:
     previous: LessonRef | None
     next: LessonRef | None
     outline: Outline
+    opened_at: datetime | None = None
+    """When this learner first opened the lesson (None for a staff preview without enrolment)."""
+    minimum_minutes: int = 0
+    """The course's minimum time with a lesson before it can be marked complete."""
 
 
 def open_lesson(user: User, course: Course, key: str) -> LessonPage:
@@ -231,17 +237,21 @@ def open_lesson(user: User, course: Course, key: str) -> LessonPage:
     lesson, module = row
     refs = course_outline.lessons
     index = next(i for i, ref in enumerate(refs) if ref.key == key)
+    opened = seat_time.record_opening(user.id, course.id, key) if course_outline.enrolled else None
     return LessonPage(
         lesson=lesson,
         module=module,
         previous=refs[index - 1] if index > 0 else None,
         next=refs[index + 1] if index + 1 < len(refs) else None,
         outline=course_outline,
+        opened_at=opened,
+        minimum_minutes=seat_time.minimum_minutes(course_outline.version),
     )
 
 
 def complete_lesson(user: User, course: Course, key: str) -> bool:
-    """Mark a lesson complete (True), or report it already was (False). Idempotent."""
+    """Mark a lesson complete (True), or report it already was (False). Idempotent. Raises seat_time.TooSoon
+    before the course's minimum time with the lesson (measured from the first opening the server recorded)."""
     if active_enrolment(user, course) is None:
         raise Forbidden("Enrol in the course to record progress.")
     exists = session.scalar(
@@ -256,6 +266,7 @@ def complete_lesson(user: User, course: Course, key: str) -> bool:
     )
     if already is not None:
         return False
+    seat_time.require_minimum(user.id, course, key)
     try:
         with session.begin_nested():  # two tabs clicking at once: the unique key decides, no 500
             session.add(LessonCompletion(user_id=user.id, course_id=course.id, lesson_key=key))

@@ -10,6 +10,7 @@ from edu.db import session
 from edu.errors import Forbidden
 
 from . import services
+from .seat_time import TooSoon
 
 bp = Blueprint("catalog", __name__)
 
@@ -78,7 +79,12 @@ def complete(slug: str, key: str) -> WerkzeugResponse:
     found = services.get_course(current_user, slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    services.complete_lesson(current_user, found, key)
+    try:
+        services.complete_lesson(current_user, found, key)
+    except TooSoon as exc:
+        session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("catalog.lesson", slug=slug, key=key))
     session.commit()
     after = services.outline(current_user, found)
     following = after.next_lesson

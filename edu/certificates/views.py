@@ -83,8 +83,15 @@ def credential(public_id: str) -> Response:
 @bp.get("/transcript")
 @login_required
 def transcript() -> str:
+    from edu.catalog.seat_time import learner_time_on_task
+
     today = utcnow().date()
-    return render_template("certificates/transcript.html", record=services.transcript(current_user, today), today=today)
+    return render_template(
+        "certificates/transcript.html",
+        record=services.transcript(current_user, today),
+        today=today,
+        seat_time=learner_time_on_task(current_user.id),
+    )
 
 
 @bp.get("/transcript.csv")

@@ -60,6 +60,8 @@ class Completion(Frozen):
     lessons: Literal["all"] = "all"
     module_quizzes: Literal["passed", "none"] = "passed"
     final_exam: Literal["passed", "none"] = "passed"
+    minimum_lesson_minutes: Annotated[int, Field(ge=0, le=120)] = 0
+    """A lesson can be marked complete only this long after the learner first opened it (0 = no minimum)."""
 
 
 class Certificate(Frozen):

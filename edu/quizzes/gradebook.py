@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from edu.auth.models import Role, User
 from edu.catalog.models import Course, Enrolment
+from edu.catalog.seat_time import ModuleTime, time_on_task
 from edu.db import session, utcnow
 from edu.errors import Forbidden, NotFound
 
@@ -97,6 +98,12 @@ class Cell:
 class Row:
     learner: User
     cells: list[Cell]
+    time: list[ModuleTime] = field(default_factory=list)
+    """Time on task per module of the course (seat time: first opening to completion of each lesson)."""
+
+    @property
+    def minutes(self) -> int:
+        return sum(m.minutes for m in self.time)
 
 
 @dataclass
@@ -128,7 +135,11 @@ def _grid(course: Course, quizzes: list[Quiz], quiz: Quiz | None = None) -> Grad
     attempted = select(Attempt.user_id).where(Attempt.quiz_id.in_(ids)) if ids else None
     condition = or_(User.id.in_(enrolled), User.id.in_(attempted)) if attempted is not None else User.id.in_(enrolled)
     learners = list(session.scalars(select(User).where(condition).order_by(User.name, User.email, User.id)))
-    rows = [Row(learner, [Cell(q, by_learner.get(learner.id, {}).get(q.id, [])) for q in quizzes]) for learner in learners]
+    times = time_on_task(course, [learner.id for learner in learners]) if quiz is None else {}
+    rows = [
+        Row(learner, [Cell(q, by_learner.get(learner.id, {}).get(q.id, [])) for q in quizzes], times.get(learner.id, []))
+        for learner in learners
+    ]
     return Gradebook(course, quizzes, rows, quiz)
 
 
@@ -162,11 +173,14 @@ def gradebook_csv(book: Gradebook) -> str:
     header = ["Learner", "Email"]
     for q in book.quizzes:
         header += [f"{q.title}: grade (%)", f"{q.title}: best (%)", f"{q.title}: attempts", f"{q.title}: result"]
+    modules = book.rows[0].time if book.rows else []
+    header += [f"{m.title}: time on task (min)" for m in modules]
     writer.writerow(header)
     for row in book.rows:
         line = [_cell_text(row.learner.name), _cell_text(row.learner.email)]
         for cell in row.cells:
             line += [_percent(cell.grade), _percent(cell.best), str(cell.used), cell.result]
+        line += [str(m.minutes) if m.timed else "" for m in row.time]
         writer.writerow(line)
     return "\ufeff" + out.getvalue()
 

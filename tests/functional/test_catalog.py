@@ -173,4 +173,5 @@ def test_lesson_page_uses_a_fixed_number_of_statements(app, learner, mini_course
     enrol(learner)
     with count_queries() as queries:
         assert learner.get("/courses/mini/lessons/second").status_code == 200
-    assert len(queries) <= 10, "\n".join(s.split("\n")[0][:100] + " ... " + s.split("WHERE")[-1][:80].replace("\n", " ") for s in queries.statements)
+    # 10 for the page, plus seat time: the first opening's read and (first visit only) its savepoint and insert.
+    assert len(queries) <= 14, "\n".join(s.split("\n")[0][:100] + " ... " + s.split("WHERE")[-1][:80].replace("\n", " ") for s in queries.statements)

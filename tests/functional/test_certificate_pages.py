@@ -165,7 +165,8 @@ def test_learner_pages_use_a_fixed_number_of_statements(app, mini_course, make_u
         assert response.get_data(as_text=True).count("A miniature course for tests") >= n
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 3, counts
+    # The transcript page also shows time on task: the learner's courses, their outlines, openings, completions.
+    assert counts[0] <= (7 if page == "/transcript" else 3), counts
 
 
 # --- public verification ------------------------------------------------------------------------------------------------
