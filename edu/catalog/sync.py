@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 
 from edu.content import model
+from edu.content.contact_time import contact_time
 from edu.content.render import render_markdown
 from edu.db import session, utcnow
 
@@ -47,6 +48,7 @@ def sync_course(content: model.Course) -> CourseSync:
         course.title, course.published = content.title, content.published
         return CourseSync(course, existing, "updated" if changed else "unchanged")
 
+    contact = contact_time(content)
     version = CourseVersion(
         course_id=course.id,
         version=content.version,
@@ -61,6 +63,7 @@ def sync_course(content: model.Course) -> CourseSync:
             "completion": content.completion.model_dump(),
             "certificate": content.certificate.model_dump(),
             "final_exam": content.final_exam.model_dump(mode="json") if content.final_exam else None,
+            "contact_time": {"reading_minutes": contact.reading_minutes, "assessment_minutes": round(contact.assessment_minutes)},
         },
         glossary=[t.model_dump(mode="json") for t in content.glossary],
         references=[r.model_dump(mode="json") for r in content.references],

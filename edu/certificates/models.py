@@ -98,6 +98,8 @@ class Certificate(Base):
     provider: Mapped[str] = mapped_column(String(300))
     signatory: Mapped[str] = mapped_column(String(300))
     approval_number: Mapped[str | None] = mapped_column(String(120))
+    statement: Mapped[str | None] = mapped_column(Text)
+    """The course's statement of what the certificate does not attest, as it stood at issuance."""
 
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), index=True)
     """The graded attempt the certificate rests on: the final exam's deciding attempt, or else the latest module
@@ -146,6 +148,7 @@ class Certificate(Base):
             jurisdiction=self.jurisdiction,
             expiry_date=self.expiry_date,
             approval_number=self.approval_number,
+            statement=self.statement,
         )
 
 

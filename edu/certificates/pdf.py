@@ -220,6 +220,14 @@ def render_certificate_pdf(
     canvas.setFont("Helvetica", 10.5)
     canvas.drawCentredString(cx, y, "   ·   ".join(dates))
 
+    if snapshot.statement:
+        y -= 6
+        canvas.setFillColor(MUTED)
+        canvas.setFont("Helvetica-Oblique", 8.5)
+        for line in simpleSplit(pdf_text(snapshot.statement), "Helvetica-Oblique", 8.5, text_width)[:3]:
+            y -= 11
+            canvas.drawCentredString(cx, y, line)
+
     # Bottom left: who vouches for it.
     left = 80
     canvas.setStrokeColor(RULE)

@@ -183,7 +183,13 @@ class Completion:
 def _rules(version: CourseVersion) -> tuple[dict[str, Any], dict[str, Any], bool]:
     rules = version.rules or {}
     completion = {"lessons": "all", "module_quizzes": "passed", "final_exam": "passed", **(rules.get("completion") or {})}
-    certificate = {"validity_months": 24, "approval_number": None, "signatory": None, **(rules.get("certificate") or {})}
+    certificate = {
+        "validity_months": 24,
+        "approval_number": None,
+        "signatory": None,
+        "statement": None,
+        **(rules.get("certificate") or {}),
+    }
     return completion, certificate, rules.get("final_exam") is not None
 
 
@@ -373,6 +379,7 @@ def _new_certificate(
         provider=version.provider,
         signatory=(rules.get("signatory") or version.provider),
         approval_number=rules.get("approval_number") or None,
+        statement=rules.get("statement") or None,
         attempt_id=attempt_id,
         completed_at=completed_at,
         status="valid",

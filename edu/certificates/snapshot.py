@@ -155,6 +155,8 @@ class CertificateSnapshot:
     jurisdiction: str | None = None
     expiry_date: date | None = None
     approval_number: str | None = None
+    statement: str | None = None
+    """What the certificate does not attest (the course's own words), printed beneath the dates."""
 
     def __post_init__(self) -> None:
         if not is_valid_public_id(self.public_id):

@@ -39,6 +39,8 @@ class PublicCertificate:
     expiry_date: date | None
     revocation_category: str | None
     revoked_on: date | None
+    statement: str | None = None
+    """What the certificate does not attest, in the course's words at issuance (shown on the page, not in JSON)."""
 
     @property
     def revocation_label(self) -> str | None:
@@ -74,6 +76,7 @@ def public_view(certificate: Certificate) -> PublicCertificate:
         expiry_date=certificate.expiry_date,
         revocation_category=certificate.revocation_category if revoked else None,
         revoked_on=certificate.revoked_at.date() if revoked and certificate.revoked_at else None,
+        statement=certificate.statement,
     )
 
 

@@ -68,6 +68,9 @@ class Certificate(Frozen):
     validity_months: Annotated[int, Field(ge=1, le=120)] | None = 24
     approval_number: ShortText | None = None
     signatory: ShortText | None = None
+    statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)] | None = None
+    """What the certificate does not attest (e.g. that a didactic course meets no board's training requirement):
+    printed on every certificate and shown on the course page."""
 
 
 class QuizSettings(Frozen):

@@ -248,7 +248,16 @@ def test_a_draw_is_reproducible_from_the_seed_and_never_uses_retired_questions(a
 
 
 def test_final_exam_of_the_real_course_meets_its_blueprint(app, make_user):
-    """courses/dry-needling: 40 questions, a fixed count per module, at least 8 safety and 6 scope questions."""
+    """courses/dry-needling: 40 questions, a fixed count per module, at least 8 safety and 6 scope questions, and
+    never two questions of one enemy group (items that test the same point), in the exam or any module quiz."""
+    from edu.content import load_course
+    from edu.content.itemwriting import enemy_groups
+
+    content = load_course(Path("courses/dry-needling")).course
+    assert content is not None
+    groups = enemy_groups({q.id: q.excludes for _m, q in content.questions()})
+    declared = Counter(groups.values())
+    assert sum(n > 1 for n in declared.values()) >= 5, "the audit's near-duplicate clusters are declared"
     sync_folder(app, Path("courses/dry-needling"))
     make_user("learner@example.com")
     with app.app_context():
@@ -256,16 +265,22 @@ def test_final_exam_of_the_real_course_meets_its_blueprint(app, make_user):
         final = session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.kind == "final"))
         assert final.questions == 40
         modules = session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.kind == "module")).all()
-        assert len(modules) == 8 and {q.questions for q in modules} == {10}
+        assert len(modules) == 9 and {q.questions for q in modules} == {10}
         uid = user().id
         rows = {q.id: q for q in session.scalars(select(Question))}
-        for seed in range(5):
+        for seed in range(40):
             drawn = draw_for_attempt(final, uid, seed)
             assert len(drawn) == 40 and len({d.question_id for d in drawn}) == 40
             tags = Counter(t for d in drawn for t in rows[d.question_id].current_version.data.get("tags", []))
             assert tags["safety"] >= 8 and tags["scope"] >= 6
             per_bank = Counter(rows[d.question_id].bank.slug for d in drawn)
-            assert per_bank["safety"] == 8 and per_bank["scope-of-practice"] == 6 and per_bank["foundations"] == 4
+            assert per_bank["safety"] == 8 and per_bank["scope-of-practice"] == 6 and per_bank["technique"] == 5
+            drawn_groups = [groups[rows[d.question_id].key] for d in drawn if declared[groups[rows[d.question_id].key]] > 1]
+            assert len(drawn_groups) == len(set(drawn_groups)), f"seed {seed}: two questions of one enemy group"
+            for quiz in modules:
+                items = draw_for_attempt(quiz, uid, seed)
+                keys = [groups[rows[d.question_id].key] for d in items if declared[groups[rows[d.question_id].key]] > 1]
+                assert len(keys) == len(set(keys)), f"{quiz.key}, seed {seed}: two questions of one enemy group"
 
 
 def test_final_exam_opens_after_the_module_quiz_is_passed_and_draws_its_minimum(app, mini_course, make_user):
