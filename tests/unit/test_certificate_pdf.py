@@ -113,6 +113,16 @@ def test_certificate_states_what_was_achieved() -> None:
     assert VERIFY_URL in text
 
 
+def test_the_course_statement_of_what_the_certificate_does_not_attest_is_printed_whole() -> None:
+    statement = (
+        "This is a didactic (knowledge) course. It does not by itself meet any licensing board's dry needling training "
+        "requirement, and it does not teach or certify psychomotor needling skill."
+    )
+    text = " ".join(shown_text(render_certificate_pdf(snapshot(statement=statement), VERIFY_URL, compress=False)))
+    assert statement in text
+    assert "didactic" not in " ".join(shown_text(render_certificate_pdf(snapshot(), VERIFY_URL, compress=False)))
+
+
 def test_optional_lines_are_left_out_rather_than_printed_empty() -> None:
     snap = snapshot(expiry_date=None, approval_number=None, licence_number=None, jurisdiction=None, ce_hours=Decimal(1))
     text = " | ".join(shown_text(render_certificate_pdf(snap, VERIFY_URL, compress=False)))
