@@ -148,3 +148,14 @@ def test_written_yaml_has_no_tags_anchors_or_aliases_even_for_shared_values() ->
     assert not [e for e in events if isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)]
     assert "!!" not in text
     assert parse_yaml_bank(text).questions == tuple(twins)
+
+
+def test_the_shipped_banks_round_trip_with_their_enemies_and_waivers() -> None:
+    """A course bank exported to YAML and read back keeps `excludes` and `waive`, so nothing an editor declared is lost."""
+    course = load_course(Path(__file__).resolve().parents[2] / "courses" / "dry-needling").course
+    assert course is not None
+    questions = [q for _m, q in course.questions()]
+    assert any(q.excludes for q in questions)
+    result = parse_yaml_bank(write_yaml_bank("all", "All", questions))
+    assert result.problems == ()
+    assert list(result.questions) == questions
