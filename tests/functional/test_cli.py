@@ -35,6 +35,32 @@ def test_courses_check_reports_every_problem_as_file_line(app, tmp_path):
     assert "2 problem(s) in 1 course(s)." in result.output
 
 
+def test_courses_check_fails_on_an_item_writing_cue_until_it_is_fixed_or_waived(app, tmp_path):
+    cued = tmp_path / "mini"
+    shutil.copytree(MINI_COURSE, cued)
+    bank = cued / "modules/basics/questions.yaml"
+    text = bank.read_text()
+    bank.write_text(
+        text.replace("{id: a, text: Right, correct: true}", "{id: a, text: Right in every way that matters here, correct: true}")
+    )
+    result = app.test_cli_runner().invoke(args=["courses", "check", str(cued)])
+    assert result.exit_code != 0
+    assert f"{cued}/modules/basics/questions.yaml:7: warning: key-longest: the key is the longest option" in result.output
+    assert "basics: 5 items" in result.output and "cue-only guesser" in result.output
+    waived = text.replace(
+        "{id: a, text: Right, correct: true}", "{id: a, text: Right in every way that matters here, correct: true}"
+    )
+    waived = waived.replace(
+        "    references: [ref-one]\n",
+        "    references: [ref-one]\n    waive: {key-longest: The only accurate wording is the longer one.}\n",
+        1,
+    )
+    bank.write_text(waived)
+    result = app.test_cli_runner().invoke(args=["courses", "check", str(cued)])
+    assert result.exit_code == 0, result.output
+    assert "waived key-longest: The only accurate wording is the longer one." in result.output
+
+
 def test_courses_sync_is_idempotent_and_refuses_broken_content(app, tmp_path):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["courses", "sync", str(MINI_COURSE)])
