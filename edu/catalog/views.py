@@ -68,6 +68,7 @@ def lesson(slug: str, key: str) -> str | WerkzeugResponse:
     except Forbidden as exc:
         flash(exc.message, "info")
         return redirect(url_for("catalog.course", slug=slug))
+    session.commit()  # the first opening, recorded for seat time
     from edu.content.render import headings
 
     return render_template("catalog/lesson.html", page=page, toc=headings(page.lesson.html), form=FlaskForm())

@@ -187,9 +187,7 @@ def invite(actor: User, clinic: Clinic, email: str, *, now: datetime | None = No
         _event(link, "reinvited", actor, now, previous=previous)
         session.flush()
         return Invitation(link, token, True)
-    link = StaffLink(
-        clinic_id=clinic.id, invited_email=email, token_hash=token_hash, invited_by_id=actor.id, invited_at=now
-    )
+    link = StaffLink(clinic_id=clinic.id, invited_email=email, token_hash=token_hash, invited_by_id=actor.id, invited_at=now)
     try:
         with session.begin_nested():
             session.add(link)

@@ -225,7 +225,8 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 def enemy_groups(links: Mapping[str, Iterable[str]]) -> dict[str, str]:
     """Each question's group (the smallest id in it): `excludes` links joined transitively.
 
-    A draw takes at most one question of a group; a group is a set of items that cue or repeat one another.
+    Enemies are pairs; a draw joins the links among its own candidates into groups and takes at most one question
+    of each, so two questions that exclude each other never meet in one attempt.
     """
     parent: dict[str, str] = {}
 
@@ -246,13 +247,13 @@ def enemy_groups(links: Mapping[str, Iterable[str]]) -> dict[str, str]:
 
 
 def near_duplicates(questions: Sequence[model.Question], threshold: float = NEAR_DUPLICATE) -> list[tuple[str, str, float]]:
-    """Pairs of questions whose stems are this similar and which are not in one enemy group."""
-    groups = enemy_groups({q.id: q.excludes for q in questions})
+    """Pairs of questions whose stems are this similar and which are not declared enemies (on either side)."""
+    linked = {frozenset((q.id, other)) for q in questions for other in q.excludes}
     words = [(q.id, stem_words(q)) for q in questions]
     pairs: list[tuple[str, str, float]] = []
     for i, (a, wa) in enumerate(words):
         for b, wb in words[i + 1 :]:
-            if groups.get(a, a) == groups.get(b, b):
+            if frozenset((a, b)) in linked:
                 continue
             score = similarity(wa, wb)
             if score >= threshold:

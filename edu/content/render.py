@@ -120,7 +120,7 @@ def render_markdown(text: str, image_src: Callable[[str], str | None] | None = N
 
     html = _HEADING.sub(_anchor, html)
     # An image alone in its paragraph with a title is a figure: show the title as its caption.
-    html = _FIGURE.sub(r'<figure><img \1\3><figcaption>\2</figcaption></figure>', html)
+    html = _FIGURE.sub(r"<figure><img \1\3><figcaption>\2</figcaption></figure>", html)
     return sanitise(html)
 
 

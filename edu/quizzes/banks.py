@@ -134,9 +134,7 @@ def list_banks(actor: User | None) -> list[BankSummary]:
         tags.setdefault(bank_id, set()).update(data.get("tags") or ())
     course_ids = {b.course_id for b in banks if b.course_id is not None}
     titles: dict[int, str] = (
-        dict(session.execute(select(Course.id, Course.title).where(Course.id.in_(course_ids))).all())
-        if course_ids
-        else {}
+        dict(session.execute(select(Course.id, Course.title).where(Course.id.in_(course_ids))).all()) if course_ids else {}
     )
     return [
         BankSummary(

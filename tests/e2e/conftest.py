@@ -20,8 +20,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture
 def live_server(database_url: str, signing_keys_dir: Path) -> Iterator[str]:
     app = create_app(
-        {"APP_ENV": "testing", "SECRET_KEY": "e2e", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_PROFILE": "cheapest",
-         "CERT_KEYS_DIR": str(signing_keys_dir)}
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "e2e",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PASSWORD_HASH_PROFILE": "cheapest",
+            "CERT_KEYS_DIR": str(signing_keys_dir),
+        }
     )
     limiter.reset()
     sync_folder(app, MINI_COURSE)
@@ -67,9 +73,7 @@ def page(live_server: str) -> Iterator[object]:
         # Script errors and CSP violations fail the test; a 401 or 404 the page expects is not an error.
         tab.on(
             "console",
-            lambda msg: errors.append(msg.text)
-            if msg.type == "error" and "Failed to load resource" not in msg.text
-            else None,
+            lambda msg: errors.append(msg.text) if msg.type == "error" and "Failed to load resource" not in msg.text else None,
         )
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         yield tab

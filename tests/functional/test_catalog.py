@@ -26,7 +26,14 @@ def test_empty_catalog_says_so(client):
 
 def test_course_page_shows_modules_objectives_and_hours(client, mini_course):
     page = client.get("/courses/mini").get_data(as_text=True)
-    for text in ("A miniature course for tests", "0.5 CE hours", "Basics", "Recall the first fact.", "The first lesson", "Log in to enrol"):
+    for text in (
+        "A miniature course for tests",
+        "0.5 CE hours",
+        "Basics",
+        "Recall the first fact.",
+        "The first lesson",
+        "Log in to enrol",
+    ):
         assert text in page
 
 
@@ -42,7 +49,7 @@ def test_enrol_read_and_complete_with_previous_and_next(learner, mini_course, ap
     response = enrol(learner)
     assert response.headers["Location"] == "/courses/mini/lessons/first"
     page = learner.get("/courses/mini/lessons/first").get_data(as_text=True)
-    assert '<table>' in page and 'alt="A diagram of a taut band"' in page
+    assert "<table>" in page and 'alt="A diagram of a taut band"' in page
     assert 'rel="next" href="/courses/mini/lessons/second"' in page and 'rel="prev"' not in page
     assert 'aria-current="page"' in page and "Course contents" in page
     assert complete(learner, "first").headers["Location"] == "/courses/mini/lessons/second"
@@ -174,4 +181,6 @@ def test_lesson_page_uses_a_fixed_number_of_statements(app, learner, mini_course
     with count_queries() as queries:
         assert learner.get("/courses/mini/lessons/second").status_code == 200
     # 10 for the page, plus seat time: the first opening's read and (first visit only) its savepoint and insert.
-    assert len(queries) <= 14, "\n".join(s.split("\n")[0][:100] + " ... " + s.split("WHERE")[-1][:80].replace("\n", " ") for s in queries.statements)
+    assert len(queries) <= 14, "\n".join(
+        s.split("\n")[0][:100] + " ... " + s.split("WHERE")[-1][:80].replace("\n", " ") for s in queries.statements
+    )

@@ -49,8 +49,14 @@ def snapshot(app: Flask) -> tuple[Any, ...]:
     """Everything an attack could change."""
     with app.app_context():
         links = session.execute(
-            select(StaffLink.id, StaffLink.user_id, StaffLink.accepted_at, StaffLink.declined_at, StaffLink.withdrawn_at, StaffLink.token_hash)
-            .order_by(StaffLink.id)
+            select(
+                StaffLink.id,
+                StaffLink.user_id,
+                StaffLink.accepted_at,
+                StaffLink.declined_at,
+                StaffLink.withdrawn_at,
+                StaffLink.token_hash,
+            ).order_by(StaffLink.id)
         ).all()
         return (
             tuple(links),
@@ -254,7 +260,12 @@ def test_a_used_or_forged_token_is_dead(app, client, make_user, world):
     assert client.get("/clinics/join/" + "A" * 43).status_code == 404
     assert client.get("/clinics/join/" + "A" * 500).status_code == 404
     # A consent already given cannot be "accepted" again by id either.
-    assert post_form(client, f"/clinics/invitations/{world['pat']}/accept", {"consent": "y"}, page="/clinics/invitations").status_code == 404
+    assert (
+        post_form(
+            client, f"/clinics/invitations/{world['pat']}/accept", {"consent": "y"}, page="/clinics/invitations"
+        ).status_code
+        == 404
+    )
 
 
 def test_an_invitation_older_than_thirty_days_has_expired(app, client, make_user, world):

@@ -164,7 +164,9 @@ def test_decline_then_reinvite_then_withdraw(app, client, make_user, mini_course
     link = link_row(app, link_id)
     assert link.withdrawn_at is not None and link.accepted_at is not None  # the row stays, for the record
     with app.app_context():
-        actions = list(session.scalars(select(StaffEvent.action).where(StaffEvent.staff_link_id == link_id).order_by(StaffEvent.id)))
+        actions = list(
+            session.scalars(select(StaffEvent.action).where(StaffEvent.staff_link_id == link_id).order_by(StaffEvent.id))
+        )
     assert actions == ["invited", "declined", "reinvited", "accepted", "withdrawn"]
 
 
@@ -392,11 +394,20 @@ def test_bulk_verification_of_pasted_codes(app, client, make_user, mini_course):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "8 rows: 1 valid, 1 expired, 1 revoked, 1 not found, 4 with a problem." in page
-    for shown in ("Val Valid", "Eve Expired", "Rob Revoked", "A certificate code has 10 characters; this has 3.", "Duplicate of row 1", "Empty"):
+    for shown in (
+        "Val Valid",
+        "Eve Expired",
+        "Rob Revoked",
+        "A certificate code has 10 characters; this has 3.",
+        "Duplicate of row 1",
+        "Empty",
+    ):
         assert shown in page
     assert "0.5 CE hours" in page
     with app.app_context():
-        logged = session.scalars(select(VerificationLog.result).where(VerificationLog.via == "bulk").order_by(VerificationLog.id)).all()
+        logged = session.scalars(
+            select(VerificationLog.result).where(VerificationLog.via == "bulk").order_by(VerificationLog.id)
+        ).all()
     assert logged == ["valid", "expired", "revoked", "not_found"]
 
 
@@ -408,11 +419,17 @@ def test_bulk_verification_of_a_csv_upload_and_results_download(app, client, mak
     upload = f"Name,Code\nVal,{valid}\nBlank,\n\nX,ZZZZ-ZZZZ-ZZ\n".encode()
     response = client.post(
         f"/clinics/{slug}/verify",
-        data={"csrf_token": csrf_token(client, f"/clinics/{slug}/verify"), "upload": (io.BytesIO(upload), "codes.csv"), "download": "1"},
+        data={
+            "csrf_token": csrf_token(client, f"/clinics/{slug}/verify"),
+            "upload": (io.BytesIO(upload), "codes.csv"),
+            "download": "1",
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert re.fullmatch(r'attachment; filename="clinic-a-verification-\d{4}-\d{2}-\d{2}\.csv"', response.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="clinic-a-verification-\d{4}-\d{2}-\d{2}\.csv"', response.headers["Content-Disposition"]
+    )
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [(r["Row"], r["Result"]) for r in rows] == [("2", "Valid"), ("3", "Error"), ("5", "Error")]
     assert rows[0]["Name"] == "Val Valid" and rows[0]["Verification link"] == f"http://localhost/verify/{valid}"

@@ -26,7 +26,10 @@ def test_reminder_copies_reach_consenting_clinics_only(app, mini_course, make_us
     assert result.exit_code == 0, result.output
     with app.app_context():
         mail = {(m.recipient, m.subject) for m in session.scalars(select(OutboxMessage)) if "expires" in m.subject}
-    assert ("pat@example.com", f"Your certificate for {certificate.course_title} expires on {certificate.expiry_date:%d %B %Y}") in mail
+    assert (
+        "pat@example.com",
+        f"Your certificate for {certificate.course_title} expires on {certificate.expiry_date:%d %B %Y}",
+    ) in mail
     clinic_copies = {recipient for recipient, subject in mail if subject.startswith("Pat Therapist:")}
     assert clinic_copies == {"north-admin@example.com"}  # not South (withdrawn) nor West (never consented)
 

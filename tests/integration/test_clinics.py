@@ -133,7 +133,12 @@ def test_roster_in_five_queries_whatever_the_staff(app, make_user, mini_course, 
     assert len(few) == len(many) == 5, many.statements
     statuses = {r.name: r.statuses[report.courses[0].id].status for r in report.rows}
     assert statuses["Staff 0"] == "expiring" and statuses["Staff 1"] == "in_progress" and statuses["Staff 2"] == "in_progress"
-    assert statuses["Staff 4"] == "expired" and statuses["Staff 12"] == "expiring" and statuses["Staff 20"] == "certified" and statuses["Staff 3"] == "not_started"
+    assert (
+        statuses["Staff 4"] == "expired"
+        and statuses["Staff 12"] == "expiring"
+        and statuses["Staff 20"] == "certified"
+        and statuses["Staff 3"] == "not_started"
+    )
 
 
 def test_lesson_progress_counts_only_lessons_of_the_current_version(app, make_user, mini_course):
@@ -173,7 +178,9 @@ def test_bulk_verification_logs_each_lookup_via_bulk(app, make_user, mini_course
         checked = services.bulk_verify(user(ADMIN), get_clinic(a), rows, ip="203.0.113.9", secret="s")
         session.commit()
         assert [r.state for r in checked] == ["valid", "error", "error"]
-        logs = session.execute(select(VerificationLog.lookup, VerificationLog.via, VerificationLog.result, VerificationLog.ip_hash)).all()
+        logs = session.execute(
+            select(VerificationLog.lookup, VerificationLog.via, VerificationLog.result, VerificationLog.ip_hash)
+        ).all()
         assert len(logs) == 1 and logs[0][:3] == (code, "bulk", "valid") and logs[0][3] != "203.0.113.9"
         with pytest.raises(NotFound):
             services.bulk_verify(user("lee@example.com"), get_clinic(a), rows)

@@ -51,7 +51,11 @@ def run_worker(tmp_path: Path, prefix: str, attempts: int, storage: str) -> list
     url = f"sqlite:///{tmp_path / 'throttle.sqlite3'}"
     result = subprocess.run(
         [sys.executable, "-c", WORKER, url, prefix, str(attempts), storage],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     return json.loads(result.stdout.strip().splitlines()[-1])

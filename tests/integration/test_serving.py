@@ -32,7 +32,10 @@ def test_gunicorn_serves_the_migrated_app(tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(
         [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "app:app"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         body, headers = "", {}

@@ -80,9 +80,7 @@ def test_removed_question_is_retired_not_deleted_and_returns_when_restored(app, 
     original = bank.read_text()
     start = original.index("  - id: q-order")
     bank.write_text(original[:start])
-    (folder / "modules/basics/module.yaml").write_text(
-        (folder / "modules/basics/module.yaml").read_text()
-    )
+    (folder / "modules/basics/module.yaml").write_text((folder / "modules/basics/module.yaml").read_text())
     _, banks = sync_folder(app, folder)
     assert banks.retired == 1
     with app.app_context():
@@ -114,6 +112,10 @@ def test_foreign_keys_are_enforced_in_every_test(app):
         if session.get_bind().dialect.name == "sqlite":
             assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         with pytest.raises(IntegrityError):
-            session.execute(text("INSERT INTO lessons (course_version_id, module_id, key, position, title, html, words, reading_minutes) VALUES (999, 999, 'x', 0, 't', '', 0, 1)"))
+            session.execute(
+                text(
+                    "INSERT INTO lessons (course_version_id, module_id, key, position, title, html, words, reading_minutes) VALUES (999, 999, 'x', 0, 't', '', 0, 1)"
+                )
+            )
             session.flush()
         session.rollback()

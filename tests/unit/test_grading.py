@@ -466,9 +466,7 @@ def test_short_answer_normalise(raw: Any, expected: str | None) -> None:
 # --- numeric --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "typed", ["0.3", "0.2", "0.4", "0,4", ".4", "+0.35", "3e-1", "4E-1", "0.4 mm", "0.4MM", "0.2mm"]
-)
+@pytest.mark.parametrize("typed", ["0.3", "0.2", "0.4", "0,4", ".4", "+0.35", "3e-1", "4E-1", "0.4 mm", "0.4MM", "0.2mm"])
 def test_numeric_within_tolerance(typed: str) -> None:
     assert_grade(grade(NUMERIC, typed), 1.0, "correct")
 
@@ -639,9 +637,7 @@ def matching_questions(draw: st.DrawFn) -> MatchingQuestion:
 @st.composite
 def ordering_questions(draw: st.DrawFn) -> OrderingQuestion:
     ids = draw(st.lists(option_ids, min_size=2, max_size=12, unique=True))
-    return OrderingQuestion(
-        type="ordering", id="o-x", prompt="?", items=tuple(OrderItem(id=i, text=f"item {i}") for i in ids)
-    )
+    return OrderingQuestion(type="ordering", id="o-x", prompt="?", items=tuple(OrderItem(id=i, text=f"item {i}") for i in ids))
 
 
 @st.composite
@@ -665,9 +661,7 @@ def numeric_questions(draw: st.DrawFn) -> NumericQuestion:
 questions = st.one_of(
     single_questions(),
     multiple_questions(),
-    st.builds(
-        TrueFalseQuestion, type=st.just("true_false"), id=st.just("tf-x"), prompt=st.just("?"), answer=st.booleans()
-    ),
+    st.builds(TrueFalseQuestion, type=st.just("true_false"), id=st.just("tf-x"), prompt=st.just("?"), answer=st.booleans()),
     matching_questions(),
     ordering_questions(),
     short_questions(),
@@ -685,9 +679,7 @@ scalars = st.one_of(
 )
 json_like = st.recursive(
     scalars,
-    lambda children: (
-        st.lists(children, max_size=8) | st.dictionaries(st.text(max_size=10) | option_ids, children, max_size=8)
-    ),
+    lambda children: st.lists(children, max_size=8) | st.dictionaries(st.text(max_size=10) | option_ids, children, max_size=8),
     max_leaves=30,
 )
 

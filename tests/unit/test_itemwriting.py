@@ -259,3 +259,15 @@ def test_bank_level_findings_can_be_waived_in_the_bank_header(tmp_path: Path, ba
     result = load_course(root, display_root="c")
     assert not any("tf-balance" in w for w in failures(result))
     assert any(n.startswith("c/modules/basics/questions.yaml:1: waived tf-balance:") for n in notes(result)), notes(result)
+
+
+def test_a_quiz_that_its_enemies_leave_short_is_refused(tmp_path: Path) -> None:
+    root = _course(tmp_path)
+    module = root / "modules" / "basics" / "module.yaml"
+    module.write_text(module.read_text() + "quiz: {questions: 2}\n")
+    bank = root / "modules" / "basics" / "questions.yaml"
+    bank.write_text(bank.read_text().replace("    references: [r1]\n", "    references: [r1]\n    excludes: [q-002]\n", 1))
+    result = load_course(root, display_root="c")
+    assert [str(p) for p in result.problems] == [
+        "c/modules/basics/questions.yaml:1: the quiz draws 2 questions but its enemy groups leave 1"
+    ]

@@ -17,7 +17,9 @@ from edu.errors import Invalid
 TODAY = date(2025, 6, 1)
 
 
-def fact(status: str = "valid", expires: int | None = 400, cycle: int = 1, hours: str = "2", issued: int = -300) -> CertificateFact:
+def fact(
+    status: str = "valid", expires: int | None = 400, cycle: int = 1, hours: str = "2", issued: int = -300
+) -> CertificateFact:
     return CertificateFact(
         code=f"C{cycle}{status[:2]}",
         status=status,
@@ -117,7 +119,10 @@ def test_chart_is_accessible_escaped_and_csp_safe():
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert 'role="img"' in svg and 'aria-labelledby="compliance-chart-title compliance-chart-desc"' in svg
     assert '<title id="compliance-chart-title">Staff compliance by course</title>' in svg
-    assert "<desc id=\"compliance-chart-desc\">Needling &lt;safety&gt; &amp; you: 3 certified, 1 expired; Empty: no staff.</desc>" in svg
+    assert (
+        '<desc id="compliance-chart-desc">Needling &lt;safety&gt; &amp; you: 3 certified, 1 expired; Empty: no staff.</desc>'
+        in svg
+    )
     assert "<safety>" not in svg
     assert "style=" not in svg and "<script" not in svg and "on" + "load" not in svg
     # Three quarters of the bar is certified.

@@ -78,9 +78,7 @@ def test_fixture_max_marks_are_one(attempts00: list[dict[int, float]]) -> None:
     assert statistics.fmean(a[5] for a in attempts00) == pytest.approx(0.52)
 
 
-def test_fixture_totals_agree_with_summarks_column(
-    results00: list[dict[str, str]], attempts00: list[dict[int, float]]
-) -> None:
+def test_fixture_totals_agree_with_summarks_column(results00: list[dict[str, str]], attempts00: list[dict[int, float]]) -> None:
     # The summarks column is rounded to 5 decimals (attempt 21: 4.33333); the slot marks carry 7.
     for row, attempt in zip(results00, attempts00, strict=True):
         assert math.fsum(attempt.values()) == pytest.approx(float(row["summarks"]), abs=1e-5)
