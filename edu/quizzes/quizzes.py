@@ -219,7 +219,8 @@ def option_order(data: Mapping[str, Any], rng: random.Random) -> list[str]:
     """The order a question's choices are shown in for one attempt (frozen on the attempt item).
 
     Options of single and multiple questions, the answer list of matching questions (pairs' answers and the
-    distractors) and the starting order of ordering questions (never the correct order itself when avoidable).
+    distractors) and the starting order of ordering questions: every one a uniform shuffle. An ordering question's
+    starting order may be the correct one; excluding it would leak the key (two items would always show reversed).
     """
     kind = data.get("type")
     order: list[str]
@@ -230,11 +231,8 @@ def option_order(data: Mapping[str, Any], rng: random.Random) -> list[str]:
         order = [str(p["answer"]) for p in data.get("pairs", [])] + [str(a) for a in data.get("extra_answers", [])]
         rng.shuffle(order)
     elif kind == "ordering":
-        correct = [str(i["id"]) for i in data.get("items", [])]
-        order = list(correct)
+        order = [str(i["id"]) for i in data.get("items", [])]
         rng.shuffle(order)
-        if order == correct and len(order) > 1:
-            order = order[1:] + order[:1]
     else:
         order = []
     return order

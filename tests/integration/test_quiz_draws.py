@@ -196,10 +196,13 @@ def test_unseen_questions_are_preferred_then_seen_ones_fill_in():
         assert {4, 5} <= chosen and len(chosen & {1, 2, 3}) == 1
 
 
-def test_option_order_is_a_shuffle_and_never_presolves_an_ordering_question():
-    ordering = {"type": "ordering", "items": [{"id": "i1"}, {"id": "i2"}]}
-    for seed in range(20):
-        assert option_order(ordering, random.Random(seed)) == ["i2", "i1"]
+def test_option_order_is_a_shuffle_and_an_ordering_question_starts_in_any_order():
+    """The starting order carries no information: every arrangement occurs, the correct one included."""
+    ordering = {"type": "ordering", "items": [{"id": "i1"}, {"id": "i2"}, {"id": "i3"}]}
+    starts = Counter(tuple(option_order(ordering, random.Random(seed))) for seed in range(600))
+    assert len(starts) == 6 and min(starts.values()) > 50, starts
+    two = {"type": "ordering", "items": [{"id": "i1"}, {"id": "i2"}]}
+    assert {tuple(option_order(two, random.Random(seed))) for seed in range(20)} == {("i1", "i2"), ("i2", "i1")}
     single = {"type": "single", "options": [{"id": x} for x in "abcde"]}
     orders = {tuple(option_order(single, random.Random(seed))) for seed in range(20)}
     assert all(sorted(o) == list("abcde") for o in orders) and len(orders) > 1
