@@ -3,10 +3,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import passwords
+from .emails import UsableEmail
 from .models import PROFESSION_LABELS, Role
 
 PROFESSIONS = [SelectChoice(p.value, label) for p, label in PROFESSION_LABELS.items()]
@@ -16,7 +17,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-_email = [DataRequired(message="Enter your email address."), Length(max=254), Email(message="Enter a valid email address.")]
+_email = [DataRequired(message="Enter your email address."), Length(max=254), UsableEmail()]
 _new_password = [
     DataRequired(message="Choose a password."),
     Length(

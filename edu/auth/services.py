@@ -15,11 +15,16 @@ from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import passwords, tokens
+from .emails import UnusableEmail, usable_email
 from .models import LoginSession, PasswordResetToken, Profession, Role, User, UserRole
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The stored form of an address: the one email rule's, or (for an address it refuses) trimmed and lowercased."""
+    try:
+        return usable_email(email)
+    except UnusableEmail:
+        return email.strip().lower()
 
 
 def find_user(email: str) -> User | None:
@@ -35,7 +40,10 @@ def register(
     licence_number: str | None = None,
     jurisdiction: str | None = None,
 ) -> User:
-    email = normalise_email(email)
+    try:
+        email = usable_email(email)
+    except UnusableEmail as exc:
+        raise Invalid(str(exc)) from None
     if find_user(email) is not None:
         raise Conflict("An account with this email already exists. Log in, or reset your password.")
     _check_password(password)

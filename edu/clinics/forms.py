@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from edu.auth.emails import UsableEmail
 
 from .roster import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, SORTS, STATUS_LABELS, STATUSES
 
@@ -15,7 +17,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-_email = [DataRequired(message="Enter an email address."), Length(max=254), Email(message="Enter a valid email address.")]
+_email = [DataRequired(message="Enter an email address."), Length(max=254), UsableEmail()]
 
 
 class ClinicForm(FlaskForm):

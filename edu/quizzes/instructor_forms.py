@@ -24,7 +24,9 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from edu.auth.emails import UsableEmail
 
 from .attempts import GRADING_METHODS
 from .models import REVIEW_PARTS
@@ -144,7 +146,7 @@ class LearnerSearchForm(FlaskForm):
 class AccommodationForm(FlaskForm):
     email = StringField(
         "Learner's email",
-        validators=[DataRequired(message="Enter the learner's email."), Email(message="Enter a valid email."), Length(max=254)],
+        validators=[DataRequired(message="Enter the learner's email."), UsableEmail(), Length(max=254)],
         filters=[_strip],
     )
     scope = SelectField("Applies to", coerce=str, validate_choice=False)
