@@ -58,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
     _init_login(app)
+    _private_pages_are_not_stored(app)
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
@@ -69,6 +70,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _private_pages_are_not_stored(app: Flask) -> None:
+    """A page served to a logged-in user is theirs: never kept by a shared cache or shown from the browser's cache
+    after logout. Views that set their own Cache-Control (public assets, the status list) keep it."""
+    from flask import session as cookie_session
+
+    @app.after_request
+    def _no_store(response: Any) -> Any:
+        if "_user_id" in cookie_session and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
 
 
 def _init_login(app: Flask) -> None:

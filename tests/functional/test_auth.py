@@ -354,3 +354,13 @@ def test_smtp_backend_sends_the_reset_mail(app, client, make_user, monkeypatch):
     assert (kind, to, subject) == ("message", "a@example.com", "Reset your password")
     assert "/reset/" in body
     assert count(app, OutboxMessage) == 0  # SMTP mail is sent, not kept
+
+
+def test_private_pages_are_never_stored_and_public_ones_keep_their_caching(app, client, make_user):
+    make_user("lee@example.com")
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", ""), "an anonymous catalog page may be cached"
+    login(client, "lee@example.com")
+    for page in ("/", "/account", "/dashboard", "/transcript", "/certificates"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert response.headers["Cache-Control"] == "private, no-store", page
