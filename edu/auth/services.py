@@ -7,6 +7,7 @@ touch the request: the views own the transaction and the cookies.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -123,6 +124,29 @@ def end_session(raw: str | None) -> None:
 
 def end_all_sessions(user: User) -> None:
     session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    started: datetime
+    expires: datetime
+    device: str
+    remember: bool
+    current: bool
+
+
+def active_sessions(user: User, current_raw: str | None) -> list[ActiveSession]:
+    """Where the user is logged in now (newest first), the session of this request marked."""
+    mine = tokens.digest(current_raw) if current_raw else None
+    rows = session.scalars(
+        select(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+    )
+    return [
+        ActiveSession(r.created_at, r.expires_at, r.user_agent or "Unknown device", r.remember, r.token_hash == mine)
+        for r in rows
+    ]
 
 
 def purge_expired_sessions(now: datetime | None = None) -> int:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from edu.db import session
@@ -106,6 +107,16 @@ def logout() -> Response:
     return redirect(url_for("catalog.index"))
 
 
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere() -> Response:
+    services.end_all_sessions(current_user)
+    session.commit()
+    logout_user()
+    flash("You have logged out on every device and browser.", "info")
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> str | Response | tuple[str, int]:
@@ -127,7 +138,8 @@ def account() -> str | Response | tuple[str, int]:
             flash("Your profile is saved.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/account.html", form=form), status
+    sessions = services.active_sessions(current_user, current_user.get_id())
+    return render_template("auth/account.html", form=form, sessions=sessions, logout_form=FlaskForm()), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

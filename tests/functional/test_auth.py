@@ -364,3 +364,25 @@ def test_private_pages_are_never_stored_and_public_ones_keep_their_caching(app, 
         response = client.get(page)
         assert response.status_code == 200, page
         assert response.headers["Cache-Control"] == "private, no-store", page
+
+
+def test_the_account_page_lists_sessions_and_logging_out_everywhere_ends_them_all(app, make_user):
+    make_user("lee@example.com")
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, "lee@example.com")
+    login(phone, "lee@example.com", remember=True)
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Where you are logged in" in page and page.count("<tr><td>") == 2 and "(this browser)" in page
+    response = post_form(laptop, "/logout/everywhere", page="/account")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert count(app, LoginSession) == 0
+    assert phone.get("/account").status_code == 302, "the other device is logged out too"
+    assert laptop.get("/account").status_code == 302
+
+
+def test_logging_out_everywhere_needs_a_login_and_a_csrf_token(app, client, make_user):
+    assert client.post("/logout/everywhere").status_code in (302, 400)
+    make_user("lee@example.com")
+    login(client, "lee@example.com")
+    assert client.post("/logout/everywhere").status_code == 400
+    assert count(app, LoginSession) == 1
