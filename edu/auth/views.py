@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -34,7 +35,13 @@ def _account_limits() -> str:
 
 
 def _account_key() -> str:
-    return "account:" + services.normalise_email(request.form.get("email", ""))[:254]
+    """One account from one address: guessing at an account is throttled, yet a stranger's failures elsewhere never
+    lock its owner out (OWASP's advice against account lockout). Distributed guessing meets the per-address limit."""
+    return "account:" + services.normalise_email(request.form.get("email", ""))[:254] + "|" + get_remote_address()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
 
 
 def _begin_session(user: User, remember: bool) -> None:
@@ -79,7 +86,7 @@ def register() -> Response | tuple[str, int]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limits, methods=["POST"])
-@limiter.limit(_account_limits, key_func=_account_key, methods=["POST"])
+@limiter.limit(_account_limits, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("catalog.dashboard"))

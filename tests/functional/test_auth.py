@@ -225,6 +225,24 @@ def test_login_is_throttled(app, client, make_user):
     assert "Too many attempts" in blocked.get_data(as_text=True)
 
 
+def test_a_stranger_cannot_lock_an_account_owner_out(app, make_user):
+    make_user("a@example.com")
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "198.51.100.66"
+    statuses = [login(stranger, "a@example.com", "wrong password").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert login(owner, "a@example.com").status_code == 302, "the owner logs in from their own address"
+
+
+def test_successful_logins_do_not_use_up_the_account_limit(app, client, make_user):
+    make_user("a@example.com")
+    for _ in range(6):
+        assert login(client, "a@example.com").status_code == 302
+        post_form(client, "/logout", page="/account")
+
+
 def test_security_headers_and_cookie_flags(client, make_user):
     make_user("a@example.com")
     response = login(client, "a@example.com", remember=True)
