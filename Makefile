@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test install check lint typecheck browser bench clean
+.PHONY: run test install check lint typecheck browser bench clean security
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ browser:
 	  else echo "chromium is not installed and there is no root: browser tests will be skipped"; fi; \
 	fi
 
-test: install browser
+test: install browser security
 	$(BIN)/pytest
+
+# Security lint: no medium or high finding in edu/ (a reviewed exception carries `# nosec` with its reason).
+security: install
+	$(BIN)/bandit -q -r edu -ll
 
 check: install
 	$(FLASK) courses check
