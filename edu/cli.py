@@ -21,6 +21,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(questions)
     app.cli.add_command(certificates)
     app.cli.add_command(clinics)
+    from .backups import backup
+
+    app.cli.add_command(backup)
 
 
 courses = AppGroup("courses", help="Check and sync the course files in courses/.")
