@@ -67,6 +67,11 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "edu"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # Redis down: throttling falls back to each worker counting in memory (still limited, less strictly; logged)
+        # instead of failing every login with a 500 or letting every attempt through; a dead server costs at most
+        # a one-second connect timeout per check.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "LOGIN_LIMITS": os.environ.get("LOGIN_LIMITS", "10 per minute;50 per hour"),
         "LOGIN_LIMITS_PER_ACCOUNT": os.environ.get("LOGIN_LIMITS_PER_ACCOUNT", "5 per minute;20 per hour"),
         "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "default"),

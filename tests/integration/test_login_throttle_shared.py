@@ -74,3 +74,26 @@ def test_in_memory_storage_would_not_be_shared(tmp_path: Path) -> None:
     prefix = f"test-{secrets.token_hex(4)}"
     assert run_worker(tmp_path, prefix, 3, "memory://") == [401, 401, 401]
     assert run_worker(tmp_path, prefix, 3, "memory://") == [401, 401, 401]
+
+
+def test_with_redis_down_logins_are_still_throttled_in_memory_and_it_is_logged(tmp_path: Path, caplog) -> None:
+    """Fails in the documented direction: no 500, no free-for-all; each worker counts in memory until Redis is back."""
+    from edu import create_app
+    from edu.db import Base, database
+    from tests.conftest import login
+
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'down.sqlite3'}",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    )
+    with app.app_context():
+        Base.metadata.create_all(database().engine)
+    client = app.test_client()
+    with caplog.at_level("WARNING"):
+        statuses = [login(client, "someone@example.com", "wrong password").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert any("storage" in r.getMessage().lower() or "redis" in r.getMessage().lower() for r in caplog.records)
