@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError as DBAPIInterfaceError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 import config as settings
@@ -143,6 +145,17 @@ def _register_errors(app: Flask) -> None:
         if error.code == 429:
             return render_error(429)
         return render_error(error.code if error.code in ERROR_TITLES else 400)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIInterfaceError)
+    def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+        """The database cannot be reached (restarting, failing over, locked): a clean 503 that reads nothing from
+        it, the transaction rolled back, and the pool's pre-ping reconnects by itself once it is back."""
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        headers = {"Retry-After": "5", "Cache-Control": "no-store"}
+        return render_template("errors/unavailable.html"), 503, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
