@@ -38,7 +38,7 @@ security: install
 	$(BIN)/bandit -q -r edu -ll
 
 check: install
-	$(FLASK) courses check
+	APP_ENV=development $(FLASK) courses check
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,6 +3,12 @@
 Nothing secret lives in the repository: the SECRET_KEY is read from the environment or generated
 once into instance/secret_key. APP_ENV picks the defaults: `production` (the default: Secure
 cookies, HSTS), `development` (`make run`: plain http on 127.0.0.1) or `testing`.
+
+PUBLIC_URL is the one address of the site the outside world is given: it is signed into credentials (issuer,
+achievements, status list, verification page), printed in PDFs and QR codes, and mailed in password-reset,
+invitation and reminder links. It is configuration, never the Host of a request, which the client chooses.
+Production refuses to start without it; development and testing have fixed defaults. ISSUER_URL, its former
+name, is still read when PUBLIC_URL is not set.
 """
 
 from __future__ import annotations
@@ -11,9 +17,17 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+DEFAULT_PUBLIC_URLS = {"development": "http://127.0.0.1:5000", "testing": "http://localhost"}
+"""Where `make run` serves, and the fixed origin of the test suite. Production has no default."""
+
+
+class ConfigError(RuntimeError):
+    """A setting the app cannot run without is missing or wrong: the app refuses to start and says which."""
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -39,10 +53,59 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'edu.sqlite3'}"
 
 
+def _setting(name: str, overrides: dict[str, Any]) -> str:
+    value = overrides[name] if name in overrides else os.environ.get(name)
+    return str(value or "").strip()
+
+
+def public_url(env: str, overrides: dict[str, Any] | None = None) -> str:
+    """The configured public base URL (scheme, host, optional port and path prefix; no trailing slash)."""
+    overrides = overrides or {}
+    configured, legacy = _setting("PUBLIC_URL", overrides), _setting("ISSUER_URL", overrides)
+    if "PUBLIC_URL" in overrides and "ISSUER_URL" not in overrides:
+        legacy = ""  # an explicit PUBLIC_URL (a test, a tool) is not contradicted by the environment's former name
+    if configured and legacy and configured.rstrip("/") != legacy.rstrip("/"):
+        raise ConfigError(
+            f"PUBLIC_URL ({configured}) and ISSUER_URL ({legacy}) differ. Everything a credential names is served by "
+            "this site at one address: set PUBLIC_URL only (ISSUER_URL is its former name)."
+        )
+    value = configured or legacy or DEFAULT_PUBLIC_URLS.get(env, "")
+    if not value:
+        raise ConfigError(
+            "PUBLIC_URL is not set. In production the site's public address must be configured, e.g. "
+            "PUBLIC_URL=https://ce.example.org: it is signed into every certificate and mailed in every link, and "
+            "is never taken from the Host header of a request. (APP_ENV=development uses http://127.0.0.1:5000.)"
+        )
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or any(c.isspace() or not c.isprintable() for c in value)
+    ):
+        raise ConfigError(
+            f"PUBLIC_URL must be an absolute http(s) address with a host and no query, e.g. https://ce.example.org; got {value!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port only when asked
+    except ValueError as exc:
+        raise ConfigError(f"PUBLIC_URL has an invalid port: {value!r}") from exc
+    if env == "production" and parts.scheme != "https":
+        raise ConfigError(f"PUBLIC_URL must use https in production (cookies are Secure and HSTS is on); got {value!r}")
+    return value.rstrip("/")
+
+
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     overrides = overrides or {}
     env = overrides.get("APP_ENV") or os.environ.get("APP_ENV", "production")
     deployed = env == "production"
+    # Refuse to start, before anything is written, rather than sign or mail an address a client chose.
+    public = public_url(env, overrides)
     redis_url = os.environ.get("REDIS_URL")
     settings: dict[str, Any] = {
         "APP_ENV": env,
@@ -86,10 +149,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "SERVER_NAME": os.environ.get("SERVER_NAME"),
-        # Certificates: signing keys live outside the repository (default: instance/keys); ISSUER_URL is the
-        # public base URL baked into signed credentials (default: derived from SERVER_NAME at run time).
+        # Certificates: signing keys live outside the repository (default: instance/keys). The issuer's identity
+        # in signed credentials is PUBLIC_URL (set below), never the Host of the request that claimed them.
         "CERT_KEYS_DIR": os.environ.get("CERT_KEYS_DIR"),
-        "ISSUER_URL": os.environ.get("ISSUER_URL", ""),
         "ISSUER_NAME": os.environ.get("ISSUER_NAME", "Needlepoint CE"),
         "ISSUER_EMAIL": os.environ.get("ISSUER_EMAIL"),
         "REMINDER_LEAD_DAYS": os.environ.get("REMINDER_LEAD_DAYS", "60,30,7"),
@@ -97,4 +159,5 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if deployed else "http",
     }
     settings.update(overrides)
+    settings["PUBLIC_URL"] = settings["ISSUER_URL"] = public
     return settings

@@ -248,7 +248,9 @@ def quizzes_close_overdue() -> None:
     click.echo(f"{closed} overdue attempt{'s' if closed != 1 else ''} graded.")
 
 
-certificates = AppGroup("certificates", help="Verify credentials, rotate the signing key, send expiry reminders.")
+certificates = AppGroup(
+    "certificates", help="Verify credentials, rotate the signing key, re-sign foreign credentials, send expiry reminders."
+)
 
 
 @certificates.command("verify", help="Check a signed credential (VC-JWT) file: signature, expiry and revocation.")
@@ -269,6 +271,39 @@ def certificates_rotate_key() -> None:
 
     kid = rotate_key()
     click.echo(f"New signing key {kid} in {keys_dir()}; the previous keys stay published in the JWK Set.")
+
+
+@certificates.command(
+    "resign-foreign", help="Sign again, at PUBLIC_URL, the credentials that name another address (issued from a Host header)."
+)
+@click.option("--dry-run", is_flag=True, help="Only list them; exit non-zero when there are any.")
+def certificates_resign_foreign(dry_run: bool) -> None:
+    from edu.certificates import services
+    from edu.certificates.signing import base_url
+
+    found = services.foreign_credentials()
+    session.rollback()  # end the read before writing, one certificate at a time
+    for item in found:
+        click.echo(f"{item.code}: its credential names {', '.join(item.origins)}")
+    if dry_run:
+        if found:
+            raise click.ClickException(
+                f"{len(found)} credential(s) name an address other than {base_url()}; run without --dry-run to sign them again."
+            )
+        click.echo(f"Every credential names {base_url()}.")
+        return
+    signed = 0
+    with click.progressbar(found, label="Signing again", show_pos=True) as bar:
+        for item in bar:
+            if services.resign_foreign(item.certificate_id):
+                session.commit()
+                signed += 1
+            else:
+                session.rollback()
+    click.echo(
+        f"{signed} credential{'s' if signed != 1 else ''} signed again at {base_url()} "
+        "(same certificates, codes and revocation state; the replaced tokens are kept in each certificate's history)."
+    )
 
 
 @certificates.command("remind", help="Email learners whose certificates expire soon (safe to run daily from cron).")
@@ -304,7 +339,7 @@ clinics = AppGroup("clinics", help="Clinic housekeeping: the daily digest of upc
 @click.option("--days", default=60, show_default=True, type=click.IntRange(1, 730), help="The window, in days.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date (UTC).")
 def clinics_digest(days: int, today: datetime | None) -> None:
-    from edu.certificates.signing import base_url
+    from edu import public_urls
     from edu.clinics import services
     from edu.db import utcnow
 
@@ -313,7 +348,8 @@ def clinics_digest(days: int, today: datetime | None) -> None:
     sent = skipped = 0
     with click.progressbar(due, label="Sending clinic digests", show_pos=True) as bar:
         for digest in bar:
-            if services.send_digest(digest, day, days, f"{base_url()}/clinics/{digest.clinic.slug}?days={days}&sort=expiry"):
+            link = public_urls.external("clinics.roster", slug=digest.clinic.slug, days=days, sort="expiry")
+            if services.send_digest(digest, day, days, link):
                 session.commit()  # one clinic at a time: a mail failure later on does not unsend what went out
                 sent += 1
             else:

@@ -116,6 +116,7 @@ def app(database_url: str, tmp_path: Path, signing_keys_dir: Path) -> Iterator[F
             "DATABASE_URL": database_url,
             "RATELIMIT_STORAGE_URI": "memory://",
             "SERVER_NAME": "localhost",
+            "PUBLIC_URL": "http://localhost",  # the fixed test origin, whatever the shell exports
             "COURSES_DIR": str(MINI_COURSE.parent),
             "PASSWORD_HASH_PROFILE": "cheapest",
             "CERT_KEYS_DIR": str(signing_keys_dir),

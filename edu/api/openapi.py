@@ -87,6 +87,7 @@ COMPONENTS: dict[str, Any] = {
                         "wrong-type",
                         "unknown-key",
                         "bad-signature",
+                        "foreign-issuer",
                         "not-yet-valid",
                         "expired",
                         "revoked",

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from edu import public_urls
 from edu.db import session
 from edu.errors import Conflict, Invalid
 from edu.extensions import limiter
@@ -179,7 +180,7 @@ def reset_request() -> str | Response | tuple[str, int]:
         found = services.request_password_reset(form.email.data or "", timedelta(hours=hours))
         if found is not None:
             user, token = found
-            link = url_for("auth.reset", token=token, _external=True)
+            link = public_urls.external("auth.reset", token=token)  # PUBLIC_URL, never the request's Host
             mail.send(
                 user.email,
                 "Reset your password",

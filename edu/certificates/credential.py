@@ -41,6 +41,8 @@ from joserfc.errors import InvalidKeyCurveError, JoseError
 from joserfc.jwk import OKPKey
 from joserfc.jws import JWSAlgModel
 
+from edu.storable import load_json
+
 from .keys import SIGNING_ALGORITHM, KeyRing
 from .snapshot import CertificateSnapshot, format_hours
 from .status_list import StatusEntry, StatusListError
@@ -51,9 +53,11 @@ __all__ = [
     "IssuerProfile",
     "VerificationResult",
     "build_credential",
+    "credential_issuer_id",
     "credential_urn",
     "format_datetime",
     "identity_hash",
+    "issuer_urls",
     "sign_credential",
     "verify_credential",
 ]
@@ -242,7 +246,7 @@ def sign_credential(credential: Mapping[str, Any], keyring: KeyRing) -> str:
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
     """`reason` is a stable machine word (malformed, unsupported-algorithm, unsupported-header, wrong-type, unknown-key,
-    bad-signature, not-yet-valid, expired, revoked, status-unavailable) for the page to translate.
+    bad-signature, foreign-issuer, not-yet-valid, expired, revoked, status-unavailable) for the page to translate.
     `credential` is only ever the signed payload, and None when the signature did not hold: a page must
     never show claims nobody vouched for."""
 
@@ -259,8 +263,38 @@ class VerificationResult:
         return StatusEntry.from_dict(self.credential["credentialStatus"])
 
 
+def credential_issuer_id(credential: Mapping[str, Any]) -> str | None:
+    """The issuer's id, whether the credential embeds a Profile (ours do) or names it by URL (status lists do)."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def issuer_urls(credential: Mapping[str, Any]) -> list[str]:
+    """Every URL a credential of ours points at on the issuer's site: issuer, achievement, evidence, status list.
+    Anything else a verifier follows (the contexts) is a standard's, not ours."""
+    found: list[Any] = []
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        found += [issuer.get("id"), issuer.get("url")]
+    else:
+        found.append(issuer)
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("achievement"), Mapping):
+        found.append(subject["achievement"].get("id"))
+    for evidence in credential.get("evidence") or []:
+        if isinstance(evidence, Mapping):
+            found.append(evidence.get("id"))
+    status = credential.get("credentialStatus")
+    if isinstance(status, Mapping):
+        found += [status.get("id"), status.get("statusListCredential")]
+    return [url for url in found if isinstance(url, str)]
+
+
 def _b64json(segment: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    """A token segment's JSON; a ValueError (never a RecursionError) for anything unreadable or nested too deeply."""
+    return load_json(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
 
 
 def _public_key(jwks: Mapping[str, Any], kid: str) -> OKPKey | None:
@@ -291,11 +325,13 @@ def verify_credential(
     now: datetime,
     *,
     is_revoked: Callable[[StatusEntry], bool] | None = None,
+    issuer_id: str | None = None,
 ) -> VerificationResult:
     """Check signature (against every published key, so credentials signed before a rotation still
     verify), validity window and, when `is_revoked` is given, revocation. `is_revoked` may raise
     StatusListError when the list cannot be fetched or read; that fails closed as "status-unavailable".
-    Without it, the caller checks `result.status_entry` itself."""
+    Without it, the caller checks `result.status_entry` itself. With `issuer_id`, a credential that names
+    another issuer is refused as "foreign-issuer" even when our key signed it (one issued under a wrong address)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
 
@@ -334,6 +370,8 @@ def verify_credential(
 
     if not isinstance(credential, dict) or "VerifiableCredential" not in credential.get("type", []):
         return refuse("malformed", kid=kid)
+    if issuer_id is not None and credential_issuer_id(credential) != issuer_id:
+        return refuse("foreign-issuer", credential, kid)
     try:
         valid_from = _parse_time(credential.get("validFrom"))
         valid_until = _parse_time(credential["validUntil"]) if "validUntil" in credential else None

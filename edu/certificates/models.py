@@ -184,7 +184,7 @@ class CertificateEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     """None for the system (the command line, a scheduled job)."""
     action: Mapped[str] = mapped_column(String(20))
-    """issued | revoked | reissued | superseded | reminder_sent"""
+    """issued | revoked | reissued | superseded | reminder_sent | resigned (credential signed again at PUBLIC_URL)"""
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

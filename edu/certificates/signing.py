@@ -1,5 +1,10 @@
 """Where the app finds its signing keys and public URLs: the glue between the pure core and Flask's config.
 
+Every URL signed into a credential (issuer, achievements, status list, verification page) comes from PUBLIC_URL,
+never from the request: a learner claiming with `Host: evil.example` must not get a genuinely signed credential
+whose revocation list lives on evil.example, and `flask certificates verify` (no request at all) must recognise
+the lists the site publishes.
+
 The key ring lives in CERT_KEYS_DIR, or `<instance>/keys` (never inside the repository), and is created on first
 use. It is cached per app and re-read when the `active` pointer file changes, so a `flask certificates
 rotate-key` run by an operator reaches running workers without a restart, and a worker never publishes a JWK Set
@@ -13,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
+
+from edu import public_urls
 
 from .credential import IssuerProfile
 from .keys import KeyRing
@@ -65,14 +72,8 @@ def public_jwks() -> dict[str, Any]:
 
 
 def base_url() -> str:
-    """The public origin baked into credentials. ISSUER_URL wins; otherwise it comes from SERVER_NAME."""
-    configured = str(current_app.config.get("ISSUER_URL") or "").rstrip("/")
-    if configured:
-        return configured
-    try:
-        return url_for("catalog.index", _external=True).rstrip("/")
-    except RuntimeError:  # no request and no SERVER_NAME: only in a misconfigured CLI run
-        return "http://localhost"
+    """The public origin baked into credentials: PUBLIC_URL, the same in a request, a CLI run and a test."""
+    return public_urls.base()
 
 
 def issuer() -> IssuerProfile:

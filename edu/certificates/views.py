@@ -4,7 +4,6 @@ documents (JWK Set, issuer profile, status lists) and the admin lifecycle pages.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,6 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from edu import public_urls
 from edu.auth.models import Role
 from edu.auth.permissions import role_required
 from edu.catalog import services as catalog
@@ -285,4 +285,4 @@ def admin_reissue(public_id: str) -> str | tuple[str, int] | WerkzeugResponse:
 
 
 def renew_url(slug: str) -> str:
-    return f"{signing.base_url()}/courses/{quote(slug, safe='')}/certificate"
+    return public_urls.external("certificates.course_certificate", slug=slug)

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from edu import public_urls
 from edu.auth.models import Role
 from edu.auth.permissions import role_required
 from edu.certificates import signing
@@ -71,7 +72,7 @@ def invitations() -> str:
     )
 
 
-@bp.post("/invitations/<int(max=2147483647):link_id>/accept")
+@bp.post("/invitations/<int:link_id>/accept")
 @login_required
 def accept(link_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     form = ConsentForm()
@@ -85,7 +86,7 @@ def accept(link_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     return redirect(url_for("clinics.invitations"))
 
 
-@bp.post("/invitations/<int(max=2147483647):link_id>/decline")
+@bp.post("/invitations/<int:link_id>/decline")
 @login_required
 def decline(link_id: int) -> WerkzeugResponse:
     if not FlaskForm().validate_on_submit():
@@ -96,7 +97,7 @@ def decline(link_id: int) -> WerkzeugResponse:
     return redirect(url_for("clinics.invitations"))
 
 
-@bp.post("/invitations/<int(max=2147483647):link_id>/withdraw")
+@bp.post("/invitations/<int:link_id>/withdraw")
 @login_required
 def withdraw(link_id: int) -> WerkzeugResponse:
     if not FlaskForm().validate_on_submit():
@@ -201,7 +202,7 @@ def roster_pdf(slug: str) -> Response | tuple[str, int]:
     return _download(data, "application/pdf", exports.filename(clinic.slug, "roster", report.today, "pdf"))
 
 
-@bp.get("/<slug>/staff/<int(max=2147483647):link_id>")
+@bp.get("/<slug>/staff/<int:link_id>")
 @role_required(Role.CLINIC_ADMIN)
 def staff_member(slug: str, link_id: int) -> str:
     clinic = services.open_clinic(current_user, slug)
@@ -244,9 +245,7 @@ def invite(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
         return _staff_page(clinic, invite_form=form), 400
     try:
         invitation = services.invite(current_user, clinic, form.email.data or "")
-        services.send_invitation(
-            clinic, invitation, url_for("clinics.join", token=invitation.token, _external=True), current_user
-        )
+        services.send_invitation(clinic, invitation, public_urls.external("clinics.join", token=invitation.token), current_user)
     except DomainError as exc:
         session.rollback()
         form.email.errors = [exc.message]
@@ -257,7 +256,7 @@ def invite(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
     return redirect(url_for("clinics.staff", slug=clinic.slug))
 
 
-@bp.post("/<slug>/staff/<int(max=2147483647):link_id>/end")
+@bp.post("/<slug>/staff/<int:link_id>/end")
 @role_required(Role.CLINIC_ADMIN)
 def end_link(slug: str, link_id: int) -> WerkzeugResponse:
     clinic = services.open_clinic(current_user, slug)

@@ -262,7 +262,13 @@ def test_secure_cookies_outside_development(database_url):
     from edu import create_app
 
     app = create_app(
-        {"APP_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://"}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "k",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PUBLIC_URL": "https://localhost",
+        }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/login", base_url="https://localhost")

@@ -25,6 +25,7 @@ def test_gunicorn_serves_the_migrated_app(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "APP_ENV": "production",
+        "PUBLIC_URL": "https://ce.example.org",
     }
     env.pop("SECRET_KEY", None)
     bin_dir = Path(sys.executable).parent

@@ -1,4 +1,5 @@
-"""Safe defaults: production unless told otherwise; the secret key never lives in the repository."""
+"""Safe defaults: production unless told otherwise; the secret key never lives in the repository; the public address
+is configuration, required in production."""
 
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import config
 def test_production_defaults_are_hardened(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
-    settings = config.load({"SECRET_KEY": "k"})
+    settings = config.load({"SECRET_KEY": "k", "PUBLIC_URL": "https://ce.example.org"})
     assert settings["APP_ENV"] == "production"
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["REMEMBER_COOKIE_SECURE"] is True
@@ -37,7 +38,8 @@ def test_secret_key_is_generated_once_into_instance(monkeypatch: pytest.MonkeyPa
 def test_redis_url_becomes_the_limiter_storage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
-    assert config.load({"SECRET_KEY": "k"})["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
+    settings = config.load({"SECRET_KEY": "k", "PUBLIC_URL": "https://ce.example.org"})
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
 
 
 def test_default_database_is_sqlite_under_instance(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,3 +71,67 @@ def test_hashes_made_cheaply_are_upgraded_on_the_next_login() -> None:
         assert passwords.needs_rehash(cheap)
     finally:
         passwords.configure("cheapest")
+
+
+# --- PUBLIC_URL: the one public address, never the Host of a request ------------------------------------------------------
+
+
+@pytest.fixture
+def _no_url_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("ISSUER_URL", raising=False)
+
+
+@pytest.mark.usefixtures("_no_url_in_env")
+def test_production_refuses_to_start_without_a_public_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from edu import create_app
+
+    monkeypatch.delenv("APP_ENV", raising=False)
+    with pytest.raises(config.ConfigError, match=r"PUBLIC_URL is not set.*https://ce\.example\.org.*never taken from the Host"):
+        config.load({"SECRET_KEY": "k"})
+    with pytest.raises(config.ConfigError, match="PUBLIC_URL is not set"):
+        create_app({"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+
+
+@pytest.mark.usefixtures("_no_url_in_env")
+def test_development_and_testing_have_fixed_local_defaults() -> None:
+    assert config.load({"APP_ENV": "development", "SECRET_KEY": "k"})["PUBLIC_URL"] == "http://127.0.0.1:5000"
+    assert config.load({"APP_ENV": "testing", "SECRET_KEY": "k"})["PUBLIC_URL"] == "http://localhost"
+
+
+@pytest.mark.usefixtures("_no_url_in_env")
+def test_public_url_comes_from_the_environment_and_issuer_url_is_its_former_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://ce.example.org/")
+    settings = config.load({"APP_ENV": "production", "SECRET_KEY": "k"})
+    assert settings["PUBLIC_URL"] == settings["ISSUER_URL"] == "https://ce.example.org"
+    monkeypatch.delenv("PUBLIC_URL")
+    monkeypatch.setenv("ISSUER_URL", "https://old.example.org/ce")
+    assert config.load({"APP_ENV": "production", "SECRET_KEY": "k"})["PUBLIC_URL"] == "https://old.example.org/ce"
+    monkeypatch.setenv("PUBLIC_URL", "https://ce.example.org")
+    with pytest.raises(config.ConfigError, match=r"PUBLIC_URL .* and ISSUER_URL .* differ"):
+        config.load({"APP_ENV": "production", "SECRET_KEY": "k"})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ce.example.org",
+        "ftp://ce.example.org",
+        "https://",
+        "https://ce.example.org/?next=x",
+        "https://ce.example.org/#top",
+        "https://user:pw@ce.example.org",
+        "https://ce.example.org:99999",
+        "https://ce example.org",
+    ],
+)
+@pytest.mark.usefixtures("_no_url_in_env")
+def test_a_malformed_public_url_is_refused(value: str) -> None:
+    with pytest.raises(config.ConfigError, match="PUBLIC_URL"):
+        config.load({"APP_ENV": "testing", "SECRET_KEY": "k", "PUBLIC_URL": value})
+
+
+@pytest.mark.usefixtures("_no_url_in_env")
+def test_production_needs_https() -> None:
+    with pytest.raises(config.ConfigError, match="https in production"):
+        config.load({"APP_ENV": "production", "SECRET_KEY": "k", "PUBLIC_URL": "http://ce.example.org"})

@@ -23,6 +23,7 @@ from edu.certificates.credential import (
     VerificationResult,
     build_credential,
     credential_urn,
+    issuer_urls,
     sign_credential,
     verify_credential,
 )
@@ -341,6 +342,35 @@ def test_callback_receives_the_status_entry(keyring: KeyRing) -> None:
     token = sign_credential(credential_for(snapshot()), keyring)
     assert verify_credential(token, keyring.public_jwks(), AFTER_ISSUE, is_revoked=record).valid
     assert seen == [STATUS]
+
+
+def test_a_credential_our_key_signed_for_another_issuer_address_is_refused(keyring: KeyRing) -> None:
+    """A credential issued while the issuer's address came from a request's Host is genuine but names someone else's
+    site: its status list is out of our reach, so a verifier that knows who we are refuses it."""
+    forged_host = IssuerProfile(id="http://evil.example/credentials/issuer", name="Needlepoint CE", url="http://evil.example/")
+    token = sign_credential(
+        build_credential(snapshot(), forged_host, "http://evil.example/verify/X", StatusEntry("http://evil.example/s/1", 5)),
+        keyring,
+    )
+    result = verify_credential(token, keyring.public_jwks(), AFTER_ISSUE, issuer_id=ISSUER.id)
+    assert (result.valid, result.reason) == (False, "foreign-issuer")
+    ours = sign_credential(credential_for(snapshot()), keyring)
+    assert verify_credential(ours, keyring.public_jwks(), AFTER_ISSUE, issuer_id=ISSUER.id).valid
+
+
+def test_issuer_urls_are_every_address_a_verifier_follows_to_us() -> None:
+    snap = snapshot()
+    urls = issuer_urls(credential_for(snap))
+    assert sorted(urls) == sorted(
+        [
+            "https://ce.example.org/issuer",
+            "https://ce.example.org",
+            "https://ce.example.org/achievements/dry-needling/2025.1",
+            f"https://ce.example.org/verify/{snap.code}",
+            "https://ce.example.org/status/1#94567",
+            "https://ce.example.org/status/1",
+        ]
+    )
 
 
 # --- keys and rotation ------------------------------------------------------------------------------------
