@@ -28,12 +28,14 @@ from edu.quizzes.grading import (
     MAX_FRACTION,
     UNANSWERED,
     Grade,
+    _within,
     grade,
     key_for,
     max_fraction,
     normalise_response,
     parse_number,
 )
+from tests.property_budget import max_examples
 
 WRONG = "Review the lesson on the local twitch response."
 
@@ -160,7 +162,7 @@ def test_grade_is_frozen() -> None:
 
 
 def test_not_a_question_is_a_type_error() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^not a question: str$"):
         normalise_response("not a question", "a")  # type: ignore[arg-type]
 
 
@@ -580,9 +582,101 @@ def test_key_for_extras() -> None:
     assert key_for(SINGLE)["response"] == "a"
 
 
+# --- boundaries and orderings that `make mutation` found unpinned --------------------------------------------------
+
+
+def test_matching_blank_first_pair_keeps_the_pairs_after_it() -> None:
+    # The ordinary form post where the learner leaves the first pair blank: the rest is still graded.
+    assert normalise_response(MATCHING, {"p1": "", "p2": "Hip"}) == {"p2": "Hip"}
+    assert_grade(grade(MATCHING, {"p1": "", "p2": "Hip", "p3": "Calf"}), 0.5, "partial", (WRONG,))
+
+
+def test_matching_unknown_pair_before_a_known_one_is_skipped_not_the_end() -> None:
+    assert normalise_response(MATCHING, {"unknown": "Neck", "p2": "Hip"}) == {"p2": "Hip"}
+    assert normalise_response(MATCHING, {7: "Neck", "p3": "Calf"}) == {"p3": "Calf"}
+
+
+def test_matching_mapping_size_cap() -> None:
+    at_cap = {"p1": "Neck"} | {f"k{i}": "Neck" for i in range(63)}
+    over_cap = {"p1": "Neck"} | {f"k{i}": "Neck" for i in range(64)}
+    assert (len(at_cap), len(over_cap)) == (64, 65)
+    assert normalise_response(MATCHING, at_cap) == {"p1": "Neck"}
+    assert normalise_response(MATCHING, over_cap) is None
+
+
+LONG_IDS = SingleQuestion(
+    type="single",
+    id="s-long",
+    prompt="Which one?",
+    options=(
+        Option(id="a" * 40, text="Right", correct=True),
+        Option(id="b" * 11, text="Wrong"),
+    ),
+)
+
+
+def test_option_ids_up_to_forty_characters_are_read() -> None:
+    assert normalise_response(LONG_IDS, "a" * 40) == "a" * 40
+    assert normalise_response(LONG_IDS, "b" * 11) == "b" * 11
+    assert_grade(grade(LONG_IDS, "a" * 40), 1.0, "correct")
+    assert_grade(grade(LONG_IDS, ["b" * 11]), 0.0, "incorrect")
+    assert normalise_response(LONG_IDS, "a" * 41) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "fits", "expected", "one_more"),
+    [
+        # _id: at most 4 * MAX_ID = 160 characters before stripping.
+        (SINGLE, "a".center(160), "a", "a".center(161)),
+        # true/false strings: at most 10 characters before stripping.
+        (TRUE_FALSE, "true".center(10), True, "true".center(11)),
+        # matching answers: at most MAX_ANSWER_TEXT = 20,000 characters before stripping.
+        (MATCHING, {"p1": "Neck".ljust(20_000)}, {"p1": "Neck"}, {"p1": "Neck".ljust(20_001)}),
+        # short answers: at most 4 * 300 = 1,200 characters before stripping.
+        (SHORT, "twitch" + " " * 1_194, "twitch", "twitch" + " " * 1_195),
+        # numeric entries: at most 4 * 50 = 200 characters before stripping, then at most 50.
+        (NUMERIC, "3.5".center(200), "3.5", "3.5".center(201)),
+        (NUMERIC_EXACT, "3." + "5" * 48, "3." + "5" * 48, "3." + "5" * 49),
+    ],
+    ids=["id", "true_false", "matching", "short_answer", "numeric_padded", "numeric_digits"],
+)
+def test_length_caps_accept_exactly_the_cap(question: Question, fits: Any, expected: Any, one_more: Any) -> None:
+    assert normalise_response(question, fits) == expected
+    assert normalise_response(question, one_more) is None
+
+
+def test_id_list_of_sixty_four_is_read() -> None:
+    assert normalise_response(MULTIPLE, ["a"] * 64) == ["a"]
+    assert normalise_response(MULTIPLE, ["a"] * 65) is None
+
+
+def test_parse_number_length_cap() -> None:
+    assert parse_number("3." + "5" * 48) == pytest.approx(3.5555555555555554)
+    assert parse_number("3." + "5" * 49) is None
+
+
+def test_json_number_at_the_magnitude_cap() -> None:
+    assert normalise_response(NUMERIC_EXACT, 1e300) == "1e+300"
+    assert normalise_response(NUMERIC_EXACT, -1e300) == "-1e+300"
+    assert normalise_response(NUMERIC_EXACT, 1e301) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "answer", "tolerance"),
+    [(2 + 1.5e-9, 1.0, 1.0), (1 - 1.5e-9, 2.0, 1.0), (-0.6 - 1e-9, 0.6, 1.2)],
+)
+def test_relative_slack_scales_with_the_largest_of_value_answer_and_tolerance(
+    value: float, answer: float, tolerance: float
+) -> None:
+    # Each case is just outside the tolerance and inside 1e-9 of exactly one of |value|, |answer| and tolerance.
+    assert abs(value - answer) > tolerance
+    assert _within(value, answer, tolerance)
+    assert not _within(value + math.copysign(2e-8, value - answer), answer, tolerance)
+
+
 # --- properties -----------------------------------------------------------------------------------------------------
 
-PROPERTY = settings(database=None, max_examples=300, deadline=None)
+PROPERTY = settings(database=None, max_examples=max_examples(300), deadline=None)
 
 option_ids = st.from_regex(r"[a-z0-9][a-z0-9-]{0,8}", fullmatch=True)
 texts = st.text(alphabet="abcdefXYZ 0123-", min_size=1, max_size=20).filter(lambda s: s.strip() != "")

@@ -21,6 +21,7 @@ from edu.quizzes.stats import (
     SMALL_COHORT,
     ItemStats,
     QuizStats,
+    _review_reasons,
     analyse,
     attempt_averages,
     distractor_analysis,
@@ -30,6 +31,7 @@ from edu.quizzes.stats import (
     select_attempts,
     sum_of_mark_variance,
 )
+from tests.property_budget import max_examples
 from tests.shared_data import shared_path
 
 FIXTURES = ("fixtures", "moodle", "mod", "quiz", "report", "statistics", "tests", "fixtures")
@@ -338,19 +340,29 @@ def test_cic_rounding_never_reaches_sqrt_of_a_negative() -> None:
 
 
 @pytest.mark.parametrize(
-    "attempts",
-    [[{1: math.nan}], [{1: math.inf}], [{1: "1"}], [{1: True}], [{9: 1.0}]],
+    ("attempts", "message"),
+    [
+        ([{1: math.nan}], r"^mark for slot 1 must be a finite number, got nan$"),
+        ([{1: math.inf}], r"^mark for slot 1 must be a finite number, got inf$"),
+        ([{1: "1"}], r"^mark for slot 1 must be a finite number, got '1'$"),
+        ([{1: True}], r"^mark for slot 1 must be a finite number, got True$"),
+        ([{1: 1.0}, {9: 1.0}], r"^attempt 1 has marks for unknown slots \[9\]$"),
+    ],
 )
-def test_bad_marks_are_caller_errors(attempts: list[dict[int, object]]) -> None:
-    with pytest.raises(ValueError):
+def test_bad_marks_are_caller_errors(attempts: list[dict[int, object]], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         item_statistics(attempts, {1: 1.0})  # type: ignore[arg-type]
 
 
 def test_bad_max_mark_and_totals_are_caller_errors() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^max mark for slot 1 must be a finite number, got nan$"):
         item_statistics([], {1: math.nan})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^attempt total must be a finite number, got inf$"):
         quiz_statistics([1.0, math.inf], slots=1, sum_mark_variance=0)
+    with pytest.raises(ValueError, match=r"^attempt total must be a finite number, got nan$"):
+        attempt_averages([("x", 1, math.nan, None)])
+    with pytest.raises(ValueError, match=r"^attempt total must be a finite number, got -inf$"):
+        score_groups([1.0, -math.inf])
 
 
 def test_small_cohort_threshold() -> None:
@@ -419,7 +431,7 @@ def test_select_highest_ties_go_to_the_earliest_attempt_and_missing_totals_count
 
 
 def test_select_rejects_unknown_choice() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^which must be one of \('first', 'highest', 'last', 'all'\), got 'average'$"):
         select_attempts(RECORDS, "average")  # type: ignore[arg-type]
 
 
@@ -473,8 +485,90 @@ def test_distractor_analysis_empty() -> None:
 
 
 def test_distractor_analysis_lengths_must_agree() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^1 choices but 2 totals$"):
         distractor_analysis(["a"], ["a"], [1.0, 2.0])
+
+
+# --- figures and rules that `make mutation` found unpinned ---------------------------------------------------------
+
+
+def test_no_attempts_and_one_attempt_quiz_figures_in_full() -> None:
+    assert quiz_statistics([], 3, 0.0, 10.0) == QuizStats(0, None, None, None, None, None, None, None, None, 10.0, True)
+    assert quiz_statistics([4.0], 3, 0.0, 10.0) == QuizStats(1, 4.0, 4.0, None, None, None, None, None, None, 10.0, True)
+    assert quiz_statistics([4.0], 3, 0.0).max_total is None
+
+
+def test_analyse_keeps_the_given_max_total() -> None:
+    # A quiz whose total is scaled (Moodle's sumgrades vs grade): not the sum of the slots' max marks.
+    assert analyse(SMALL, SMALL_MAX, max_total=5.0).quiz.max_total == 5.0
+    assert analyse(SMALL, SMALL_MAX).quiz.max_total == 2.0
+
+
+def test_constant_column_mean_is_exact() -> None:
+    # fsum([0.7] * 3) / 3 is 0.6999999999999998: the mean of identical values must be that value.
+    assert math.fsum([0.7] * 3) / 3 != 0.7
+    assert item_statistics([{1: 0.7}] * 3, {1: 1.0})[1].mark_average == 0.7
+    assert quiz_statistics([0.1] * 3, 1, 0.0).mean == 0.1
+
+
+def test_rounding_noise_in_the_rest_of_the_test_counts_as_constant() -> None:
+    # Slot b is 0.2 everywhere, so slot a's "other marks" (total - a) are 0.2 up to rounding: 0.20000000000000004,
+    # 0.2, 0.2, 0.19999999999999996. Dividing by that noise's variance would give a discrimination of about -89.
+    attempts = [{"a": x, "b": 0.2} for x in (0.1, 0.3, 0.0, 1.0)]
+    assert len({(x + 0.2) - x for x in (0.1, 0.3, 0.0, 1.0)}) > 1
+    item = item_statistics(attempts, {"a": 1.0, "b": 1.0})["a"]
+    assert item.other_mark_variance == 0.0
+    assert item.discrimination_index is None
+    assert item.covariance == 0.0
+
+
+def test_items_with_several_attempts_keep_max_mark_and_mean() -> None:
+    items = item_statistics([{1: 2.0, 2: 1.0}, {1: 0.0, 2: 0.0}, {1: 0.0, 2: 1.0}], {1: 2.0, 2: 1.0})
+    assert (items[1].s, items[1].max_mark, items[1].mark_average) == (3, 2.0, pytest.approx(2 / 3))
+    assert items[1].facility == pytest.approx(1 / 3)
+
+
+def test_single_attempt_items_are_still_flagged_by_facility() -> None:
+    items = item_statistics([{1: 0.0, 2: 1.0}], {1: 1.0, 2: 1.0})
+    assert items[1].review_reasons == ("too_hard",)
+    assert items[2].review_reasons == ("too_easy",)
+
+
+@pytest.mark.parametrize(
+    ("facility", "discrimination", "reasons"),
+    [
+        (FACILITY_TOO_HARD, None, ()),
+        (0.19999, None, ("too_hard",)),
+        (FACILITY_TOO_EASY, None, ()),
+        (0.95001, None, ("too_easy",)),
+        (None, DISCRIMINATION_MIN, ()),
+        (None, 19.999, ("low_discrimination",)),
+        (None, 0.5, ("low_discrimination",)),
+        (None, 0.0, ("low_discrimination",)),
+        (None, -0.001, ("low_discrimination", "negative_discrimination")),
+        (0.0, -50.0, ("too_hard", "low_discrimination", "negative_discrimination")),
+        (None, None, ()),
+    ],
+)
+def test_review_reason_boundaries(facility: float | None, discrimination: float | None, reasons: tuple[str, ...]) -> None:
+    assert _review_reasons(facility, discrimination) == reasons
+
+
+def test_score_groups_use_thirds_of_the_range_above_the_minimum() -> None:
+    assert score_groups([3.0, 6.0, 9.0]) == (7.0, 5.0)
+    assert score_groups([9.0, 3.0, 6.0]) == (7.0, 5.0)
+
+
+def test_select_highest_counts_an_ungraded_or_zero_attempt_as_zero() -> None:
+    ungraded_first = [("u", 1, None, "u1"), ("u", 2, 0.5, "u2")]
+    assert [r[3] for r in select_attempts(ungraded_first, "highest")] == ["u2"]
+    zero_later_number_first = [("u", 2, 0.0, "u2"), ("u", 1, 0.5, "u1")]
+    assert [r[3] for r in select_attempts(zero_later_number_first, "highest")] == ["u1"]
+
+
+def test_select_highest_tie_goes_to_the_earliest_attempt_whatever_the_listing_order() -> None:
+    records = [("u", 3, 5.0, "u3"), ("u", 1, 5.0, "u1"), ("u", 2, 4.0, "u2")]
+    assert [r[3] for r in select_attempts(records, "highest")] == ["u1"]
 
 
 # --- properties -----------------------------------------------------------------------------------------------------
@@ -482,7 +576,7 @@ def test_distractor_analysis_lengths_must_agree() -> None:
 marks = st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(min_value=0, max_value=1)
 
 
-@settings(database=None, max_examples=200, deadline=None)
+@settings(database=None, max_examples=max_examples(200), deadline=None)
 @given(st.integers(1, 5).flatmap(lambda k: st.lists(st.fixed_dictionaries({s: marks for s in range(k)}), max_size=12)))
 def test_figures_are_finite_or_none(attempts: list[Mapping[int, float]]) -> None:
     slots = {s: 1.0 for a in attempts for s in a} or {0: 1.0}
