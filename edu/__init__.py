@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 import config as settings
 
-from . import db
+from . import db, request_guard
 from .errors import DomainError
 from .extensions import CONTENT_SECURITY_POLICY, csrf, limiter, login_manager, talisman
 
@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .auth import passwords
 
     passwords.configure(app.config["PASSWORD_HASH_PROFILE"])
+    request_guard.init_app(app)  # first: bounds <int:...> for the blueprints below, and runs before any other hook
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -17,6 +17,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
+from edu.storable import load_stored_json
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -59,7 +61,8 @@ class Database:
 
 
 def make_engine(url: str) -> Engine:
-    options: dict[str, Any] = {"future": True}
+    # JSON comes back without the text no column can hold, should any have been stored before the request guard.
+    options: dict[str, Any] = {"future": True, "json_deserializer": load_stored_json}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30}
     else:

@@ -7,7 +7,6 @@ exempted explicitly. Errors are JSON too, including 404, 400 and the rate limit'
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -18,6 +17,7 @@ from edu.certificates.views import verification_limit
 from edu.db import session, utcnow
 from edu.errors import DomainError
 from edu.extensions import csrf
+from edu.storable import load_json
 
 from .openapi import openapi_document
 
@@ -76,8 +76,8 @@ def _token_from_request() -> str | None:
     text = raw.decode("utf-8", errors="replace").strip()
     if request.mimetype == "application/json" or text.startswith("{"):
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = load_json(text)
+        except ValueError:  # not JSON, nested too deeply, or holding text no column can store
             return None
         value = data.get("credential") if isinstance(data, dict) else None
         return value.strip() if isinstance(value, str) else None

@@ -25,6 +25,7 @@ from edu.auth.models import Role, User
 from edu.catalog.models import Course
 from edu.db import session, utcnow
 from edu.errors import Forbidden, Invalid, NotFound
+from edu.storable import parse_id
 
 from .gradebook import require_instructor
 from .instructor_forms import BAND_ROWS, DRAW_ROWS, MINIMUM_ROWS, QuizForm
@@ -175,12 +176,13 @@ def spec_from_form(form: QuizForm) -> QuizSpec:
         bank, tag, count = entry.form.bank.data, entry.form.tag.data or None, entry.form.count.data
         if not bank and not tag and count is None:
             continue
-        if not bank or not str(bank).isdigit():
+        bank_id = parse_id(bank)
+        if bank_id is None:
             problems.append(f"Draw {n}: choose the bank to draw from.")
         elif count is None:
             problems.append(f"Draw {n}: say how many questions to draw.")
         else:
-            draws.append(DrawSpec(int(bank), tag, int(count)))
+            draws.append(DrawSpec(bank_id, tag, int(count)))
     minimums: dict[str, int] = {}
     for n, entry in enumerate(form.minimums, start=1):
         tag, count = entry.form.tag.data, entry.form.count.data
@@ -206,7 +208,7 @@ def spec_from_form(form: QuizForm) -> QuizSpec:
     course = form.course.data
     return QuizSpec(
         title=form.title.data or "",
-        course_id=int(course) if course and str(course).isdigit() else None,
+        course_id=parse_id(course),
         fixed=list(dict.fromkeys(int(q) for q in form.fixed.data or [])),
         draws=draws,
         minimums=minimums,
@@ -457,12 +459,13 @@ def save_accommodation(
         raise Invalid("No learner has this email address.")
     quiz = course = None
     kind, _, ident = scope.partition(":")
-    if kind == "quiz" and ident.isdigit():
-        quiz = session.get(Quiz, int(ident))
+    target = parse_id(ident)
+    if kind == "quiz" and target is not None:
+        quiz = session.get(Quiz, target)
         if quiz is None:
             raise Invalid("Choose what the accommodation applies to.")
-    elif kind == "course" and ident.isdigit():
-        course = session.get(Course, int(ident))
+    elif kind == "course" and target is not None:
+        course = session.get(Course, target)
         if course is None:
             raise Invalid("Choose what the accommodation applies to.")
     elif kind != "all":

@@ -27,6 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from edu.auth.emails import UsableEmail
+from edu.storable import coerce_id
 
 from .attempts import GRADING_METHODS
 from .models import REVIEW_PARTS
@@ -96,7 +97,7 @@ class QuizForm(FlaskForm):
         validate_choice=False,
         description="Learners enrolled in this course can take the quiz.",
     )
-    fixed = SelectMultipleField("Always include these questions", coerce=int, validate_choice=False)
+    fixed = SelectMultipleField("Always include these questions", coerce=coerce_id, validate_choice=False)
     draws = FieldList(FormField(DrawForm), min_entries=DRAW_ROWS, max_entries=12)
     minimums = FieldList(FormField(MinimumForm), min_entries=MINIMUM_ROWS, max_entries=12)
     pass_mark = IntegerField(
