@@ -12,6 +12,8 @@ Problems are reported where Moodle reports them: a choice or ANSWER line outside
 started"), an ANSWER after fewer than two choices (at the ANSWER line), an ANSWER letter that names
 no choice, and a question left without an ANSWER when the next question starts (at the line where
 the next one starts) or at the end of the file. Questions that cannot be imported count in `skipped`.
+The reader works line by line without recursion; a question with more than `MAX_ANSWERS` choices is
+skipped, and the other limits are those of `edu.interchange.report`.
 
 Texts are kept as written (Moodle escapes them as HTML; we do not, since our texts are not HTML by
 default). Aiken has no names, feedback or ids: ids come from the prompt's first words.
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 
 from edu.content import model
 
-from .report import MAX_IMPORT_BYTES, ImportBuilder, ImportResult, Notes, label_for, too_large
+from .report import MAX_ANSWERS, MAX_IMPORT_BYTES, ImportBuilder, ImportResult, Notes, label_for, too_large, within_limits
 
 MAX_AIKEN_CHARS = MAX_IMPORT_BYTES
 """Largest Aiken text read (characters)."""
@@ -43,18 +45,19 @@ class _Open:
     text: str
     line: int
     choices: list[str] = field(default_factory=list)
+    extra_choices: int = 0
 
     @property
     def label(self) -> str | None:
         return label_for(None, self.text)
 
 
+@within_limits
 def parse_aiken(text: str) -> ImportResult:
     """Read Aiken text into single-answer questions; problems carry their lines, nothing is raised."""
     builder = ImportBuilder()
     if len(text) > MAX_AIKEN_CHARS:
-        builder.problem(1, None, too_large(len(text.encode("utf-8", "surrogatepass")), "Aiken text"))
-        return builder.result()
+        builder.refuse(1, too_large(len(text.encode("utf-8", "surrogatepass")), "Aiken text"))
     current: _Open | None = None
     for number, raw in enumerate(_LINE_SPLIT.split(text.removeprefix("\ufeff")), start=1):
         line = raw.strip(_TRIM)
@@ -64,7 +67,10 @@ def parse_aiken(text: str) -> ImportResult:
             if current is None:
                 builder.problem(number, None, "question not started: a choice line before any question text")
                 continue
-            current.choices.append(line[2:].strip(_TRIM))
+            if len(current.choices) < MAX_ANSWERS:
+                current.choices.append(line[2:].strip(_TRIM))
+            else:
+                current.extra_choices += 1
         elif line.startswith("ANSWER:"):
             if current is None:
                 builder.problem(number, None, "question not started: an ANSWER line before any question text")
@@ -86,6 +92,13 @@ def parse_aiken(text: str) -> ImportResult:
 
 
 def _finish(builder: ImportBuilder, question: _Open, answer_line: str, number: int) -> None:
+    if question.extra_choices:
+        builder.skip(
+            number,
+            question.label,
+            f"the question has more than {MAX_ANSWERS} choices (the limit is {MAX_ANSWERS})",
+        )
+        return
     if len(question.choices) < 2:
         builder.skip(number, question.label, "a question must have at least 2 answers")
         return

@@ -25,6 +25,10 @@ Not imported, each reported as an error with its line and counted in `skipped`: 
 descriptions (no answer block), cloze-style questions (embedded `{1:MULTICHOICE:…}` answers or more
 than one answer block), and blocks Moodle would also reject (unbalanced braces, invalid grades).
 How grades map onto our model, and how ids are chosen, is described in `edu.interchange.report`.
+GIFT does not nest (braces only open and close one answer block) and the reader never recurses: its
+work grows with the file's length, bounded by the limits in `edu.interchange.report` (questions,
+answers per question, tags, categories, problems). `[id:]` and `[tag:]` tokens are searched only up
+to the last `]` that could close them, so a long comment full of `[id:` stays linear.
 True/false feedback for the right answer and feedback on accepted short answers are dropped with a
 warning: the model only has `feedback_wrong`.
 
@@ -44,12 +48,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from edu.content import model
 
 from .report import (
+    MAX_ANSWERS,
     Answer,
     ImportBuilder,
     ImportResult,
@@ -67,6 +72,8 @@ from .report import (
     short_answer_fields,
     tidy,
     too_large,
+    too_many_answers,
+    within_limits,
 )
 
 MAX_GIFT_CHARS = 10 * 1024 * 1024
@@ -76,9 +83,13 @@ _TRIM = " \t\n\r\0\x0b"  # what PHP's trim() removes
 _FORMATS = ("moodle", "html", "plain", "markdown")
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 _WEIGHT = re.compile(r"%-*[0-9]{1,2}\.?[0-9]*%")
-_GRADE_TEXT = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)$")
+_GRADE_TEXT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")  # one way to split the digits: linear
 _ID_TOKEN = re.compile(r"\[id:((?:\\\]|[^\]\x00-\x1f\x7f])+)\]")
 _TAG_TOKEN = re.compile(r"\[tag:((?:\\\]|[^\]<>`\x00-\x1f\x7f])+)\]")
+_ID_STOP = re.compile(r"[\x00-\x1f\x7f]")
+"""Characters an `[id:]` token cannot span (besides `]`)."""
+_TAG_STOP = re.compile(r"[<>`\x00-\x1f\x7f]")
+"""Characters a `[tag:]` token cannot span (besides `]`)."""
 _CLOZE = re.compile(r"^\d+:[A-Za-z_]+:")
 _ORDERING = re.compile(
     r">\s*(\d+)\s*(ALL|EXACT|RANDOM|REL|CONTIGUOUS|CONTIG)?\s*"
@@ -120,12 +131,26 @@ class _Escapes:
         return text.translate(self._raw)
 
 
+def _tokens(token: re.Pattern[str], stop: re.Pattern[str], comments: str) -> Iterator[re.Match[str]]:
+    """`token.finditer(comments)`, in linear time.
+
+    A token cannot span a `stop` character and needs a closing `]`. Searched over the whole text, every
+    `[id:` with no `]` after it (within its stretch) scans to the end of the stretch and fails, so a
+    comment full of them took quadratic time. Each stretch is searched only up to its last `]`: the
+    matches are the same, and every start before that `]` either matches or fails at once.
+    """
+    for stretch in stop.split(comments):
+        close = stretch.rfind("]")
+        if close > 0:
+            yield from token.finditer(stretch, 0, close + 1)
+
+
+@within_limits
 def parse_gift(text: str) -> ImportResult:
     """Read GIFT text into questions; every problem is reported with its line, nothing is raised."""
     builder = ImportBuilder()
     if len(text) > MAX_GIFT_CHARS:
-        builder.problem(1, None, too_large(len(text.encode("utf-8", "surrogatepass")), "GIFT text"))
-        return builder.result()
+        builder.refuse(1, too_large(len(text.encode("utf-8", "surrogatepass")), "GIFT text"))
     text = text.removeprefix("\ufeff")
     escapes = _Escapes(text)
     block: list[tuple[int, str]] = []
@@ -170,7 +195,7 @@ class _Block:
         if self.pre.startswith("$CATEGORY:", start):
             newline = self.pre.find("\n", start)
             end = len(self.pre) if newline == -1 else newline
-            self.b.category(self.e.post(self.pre[start + len("$CATEGORY:") : end]).strip(_TRIM))
+            self.b.category(self.e.post(self.pre[start + len("$CATEGORY:") : end]).strip(_TRIM), self.line_at(start))
             if newline == -1:
                 return
             start = self.skip_space(newline)
@@ -266,9 +291,9 @@ class _Block:
         self.b.add(fields, line=qline, label=label, notes=notes, idnumber=idnumber)
 
     def id_and_tags(self) -> tuple[str | None, list[str]]:
-        found = _ID_TOKEN.search(self.comments)
+        found = next(_tokens(_ID_TOKEN, _ID_STOP, self.comments), None)
         idnumber = found.group(1).replace("\\]", "]").strip() if found else None
-        tags = [m.group(1).replace("\\]", "]").strip() for m in _TAG_TOKEN.finditer(self.comments)]
+        tags = [m.group(1).replace("\\]", "]").strip() for m in _tokens(_TAG_TOKEN, _TAG_STOP, self.comments)]
         return idnumber or None, tags
 
     @staticmethod
@@ -295,6 +320,8 @@ class _Block:
         begin = start
         for i in range(start, end + 1):
             if i == end or (self.pre[i] in markers and i > start):
+                if len(pieces) > MAX_ANSWERS:  # one more than the limit: the first piece may be empty
+                    raise too_many_answers(self.line_at(start))
                 pieces.append((self.pre[begin:i], begin))
                 begin = i if i < end and self.pre[i] in keep else i + 1
             elif i == start and self.pre[i] in markers:
@@ -426,8 +453,12 @@ class _Block:
                 if rationale:
                     fields["rationale"] = rationale
                 break
+            if len(items) >= MAX_ANSWERS:
+                raise too_many_answers(qline, "items")
             items.append({"id": f"i{len(items) + 1}", "text": item})
-        shown = int(count) if 2 < int(count) <= len(items) else min(6, len(items))
+        digits = count.lstrip("0") or "0"
+        requested = int(digits) if len(digits) <= 9 else 10**9  # int() refuses more than 4,300 digits
+        shown = requested if 2 < requested <= len(items) else min(6, len(items))
         if select not in ("ALL", "EXACT") and shown < len(items):
             notes.append((qline, f"Moodle shows a random subset of {shown} items; here all {len(items)} are used"))
         if grading not in ("ABSOLUTE_POSITION", "ABSOLUTE", "ABS"):

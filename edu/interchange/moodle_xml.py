@@ -4,7 +4,10 @@ Import is safe by construction. The size is checked before anything is parsed (`
 the parser is defusedxml's, with DTDs, entity declarations and external references forbidden: a
 "billion laughs" or external-entity document is refused with one problem, never expanded or
 fetched. Malformed XML gives one problem at the parser's line. Line numbers of `<question>` elements
-come from the expat parser as each start tag is read.
+come from the expat parser as each start tag is read, and so do two limits checked while the file is
+read, before the tree is complete: elements nested more than `MAX_XML_DEPTH` deep (a Moodle file
+nests six) or more than `MAX_XML_ELEMENTS` elements refuse the file at that line. The other limits
+(questions, answers per question, tags, problems) are those of `edu.interchange.report`.
 
 Per question type (Moodle's `type` attribute):
 
@@ -53,6 +56,7 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from edu.content import model
 
 from .report import (
+    MAX_ANSWERS,
     MAX_IMPORT_BYTES,
     Answer,
     ImportBuilder,
@@ -70,38 +74,68 @@ from .report import (
     percent,
     short_answer_fields,
     too_large,
+    too_many_answers,
+    within_limits,
 )
 
 MAX_XML_BYTES = MAX_IMPORT_BYTES
 """Largest Moodle XML file read (10 MiB); checked before parsing."""
 
+MAX_XML_DEPTH = 32
+"""Deepest element nesting read; Moodle's files nest six deep (quiz/question/answer/feedback/text)."""
+
+MAX_XML_ELEMENTS = 200_000
+"""Most elements read from one file; a 2 MiB Moodle export holds about 34,000."""
+
 HTML_FORMAT = "html"
 TEXT_FORMAT = "moodle_auto_format"
 
+_DIGITS = re.compile(r"[0-9]+")
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class _Refused(Exception):
+    """The file is refused whole (a DTD, entities, a limit): nothing in it is imported."""
+
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
 
 
+class _Malformed(_Refused):
+    """Not well-formed XML: reported as a problem at the parser's line."""
+
+
 class _LineTarget:
-    """An ElementTree builder that remembers the source line of every element's start tag."""
+    """An ElementTree builder that remembers the source line of every element's start tag and stops
+    the parser (by raising from expat's callback) at the first element past a limit."""
 
     def __init__(self) -> None:
         self.builder = ET.TreeBuilder()
         self.lines: dict[int, int] = {}
         self.expat: Any = None
+        self.depth = 0
+        self.elements = 0
 
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        line = self.expat.CurrentLineNumber
+        self.depth += 1
+        self.elements += 1
+        if self.depth > MAX_XML_DEPTH:
+            raise _Refused(line, f"refused: elements are nested more than {MAX_XML_DEPTH} deep (the limit is {MAX_XML_DEPTH})")
+        if self.elements > MAX_XML_ELEMENTS:
+            raise _Refused(
+                line,
+                f"refused: the file has more than {MAX_XML_ELEMENTS:,} elements (the limit is {MAX_XML_ELEMENTS:,}). "
+                "Split it into smaller files",
+            )
         element = self.builder.start(tag, attrs)
-        self.lines[id(element)] = self.expat.CurrentLineNumber
+        self.lines[id(element)] = line
         return element
 
     def end(self, tag: str) -> ET.Element:
+        self.depth -= 1
         return self.builder.end(tag)
 
     def data(self, data: str) -> None:
@@ -132,21 +166,23 @@ def _parse(data: bytes) -> tuple[ET.Element, dict[int, int]]:
         raise _Refused(line(), "refused: the file declares or references XML entities, which are not accepted") from None
     except ParseError as exc:
         position = getattr(exc, "position", (1, 0))
-        raise _Refused(position[0] or 1, f"malformed XML: {exc}") from None
+        raise _Malformed(position[0] or 1, f"malformed XML: {exc}") from None
     return root, target.lines
 
 
+@within_limits
 def parse_moodle_xml(data: bytes) -> ImportResult:
     """Read a Moodle XML question file; every problem is reported with its line, nothing is raised."""
     builder = ImportBuilder()
     if len(data) > MAX_XML_BYTES:
-        builder.problem(1, None, too_large(len(data)))
-        return builder.result()
+        builder.refuse(1, too_large(len(data)))
     try:
         root, lines = _parse(data)
-    except _Refused as exc:
+    except _Malformed as exc:
         builder.problem(exc.line, None, exc.message)
         return builder.result()
+    except _Refused as exc:
+        builder.refuse(exc.line, exc.message)
     if root.tag != "quiz":
         message = f"not a Moodle XML question file: the root element is <{root.tag}>, not <quiz>"
         builder.problem(lines.get(id(root), 1), None, message)
@@ -184,7 +220,10 @@ def _flag(parent: ET.Element, tag: str, default: bool) -> bool:
 
 def _answers(question: ET.Element, lines: dict[int, int], qline: int) -> list[Answer]:
     answers = []
-    for node in question.findall("answer"):
+    nodes = question.findall("answer")
+    if len(nodes) > MAX_ANSWERS:
+        raise too_many_answers(qline)
+    for node in nodes:
         line = lines.get(id(node), qline)
         raw = (node.get("fraction") or "0").strip()
         try:
@@ -217,7 +256,7 @@ def _read_question(builder: ImportBuilder, question: ET.Element, lines: dict[int
     qline = lines.get(id(question), 1)
     qtype = (question.get("type") or "").strip()
     if qtype == "category":
-        builder.category(_rich(question, "category"))
+        builder.category(_rich(question, "category"), qline)
         return
     name = _rich(question, "name") or None
     prompt = _rich(question, "questiontext")
@@ -294,7 +333,10 @@ def _numerical(question: ET.Element, lines: dict[int, int], qline: int, notes: N
     fields = numeric_fields(_answers(question, lines, qline), qline, notes)
     unit: str | None = None
     others: list[str] = []
-    for node in question.findall("units/unit"):
+    units = question.findall("units/unit")
+    if len(units) > MAX_ANSWERS:
+        raise too_many_answers(qline, "units")
+    for node in units:
         unit_name = (node.findtext("unit_name") or "").strip()
         try:
             multiplier = float((node.findtext("multiplier") or "1").strip())
@@ -316,7 +358,10 @@ def _numerical(question: ET.Element, lines: dict[int, int], qline: int, notes: N
 def _matching(question: ET.Element, lines: dict[int, int], qline: int, notes: Notes) -> dict[str, Any]:
     pairs: list[dict[str, str]] = []
     extra: list[str] = []
-    for node in question.findall("subquestion"):
+    subquestions = question.findall("subquestion")
+    if len(subquestions) > MAX_ANSWERS:
+        raise too_many_answers(qline, "subquestions")
+    for node in subquestions:
         text = _text_of(node)
         answer = _rich(node, "answer")
         if not answer:
@@ -336,7 +381,9 @@ def _ordering(question: ET.Element, lines: dict[int, int], qline: int, notes: No
     items = [{"id": f"i{i + 1}", "text": a.text} for i, a in enumerate(a for a in _answers(question, lines, qline) if a.text)]
     select = (question.findtext("selecttype") or "").strip().upper() or "RANDOM"
     count_text = (question.findtext("selectcount") or "").strip()
-    count = int(count_text) if count_text.isdigit() else 6
+    digits = count_text.lstrip("0") or "0"
+    # ASCII digits only (isdigit() takes '²', which int() refuses), and no more than int() converts.
+    count = (int(digits) if len(digits) <= 9 else 10**9) if _DIGITS.fullmatch(count_text) else 6
     if select not in ("ALL", "EXACT") and 0 < count < len(items):
         notes.append((qline, f"Moodle shows a random subset of {count} items; here all {len(items)} are used"))
     grading = (question.findtext("gradingtype") or "").strip().upper()

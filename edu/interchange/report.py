@@ -50,6 +50,14 @@ floored at 0). The mapping:
   are not an equal split (each 1/k). Negative grades are not kept: our rule (each wrong choice costs
   1/k) replaces them, which is documented here rather than warned about on every question.
 
+Limits. Every importer's work is bounded by its input's size and by these limits, so no file can
+hold a worker for long: at most `MAX_QUESTIONS` questions, `MAX_ANSWERS` answers in one question,
+`MAX_TAGS` tags on one question (the rest are dropped with a warning), `MAX_CATEGORIES` categories and
+`MAX_PROBLEMS` errors. Past the question, category or error limit the importer stops reading and the
+file is refused whole: `ImportResult.refused` names the limit and nothing is imported (a view answers
+4xx). A question with too many answers is skipped like any other that cannot be imported. Warnings
+past `MAX_PROBLEMS` are counted in one last warning rather than listed: they never refuse a file.
+
 Short answer. Only answers worth 100% are accepted (ours are compared case-insensitively). Answers
 with partial credit are dropped with a warning; the catch-all `*` answer at 0% gives
 `feedback_wrong`. Numerical: the first answer worth 100% gives `answer` and `tolerance`; any other
@@ -58,12 +66,13 @@ graded answer is dropped with a warning; `*` gives `feedback_wrong`.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn, ParamSpec
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -71,6 +80,21 @@ from edu.content import model
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 """Largest source any importer reads (10 MiB). Larger input is refused before it is parsed."""
+
+MAX_QUESTIONS = 2_000
+"""Most questions one source may hold (a 2 MiB upload of an ordinary bank holds 700 to 1,650); more are refused."""
+
+MAX_ANSWERS = 100
+"""Most answers (options, pairs, items, accepted answers, choices) one question may have; the model takes 12 options."""
+
+MAX_TAGS = 100
+"""Most tags read from one question; the rest are dropped with a warning."""
+
+MAX_CATEGORIES = 1_000
+"""Most distinct categories one source may declare."""
+
+MAX_PROBLEMS = 1_000
+"""Most errors one import lists (at the next one the importer stops and refuses the file), and most warnings."""
 
 Severity = Literal["error", "warning"]
 
@@ -99,6 +123,9 @@ class ImportResult:
     problems: tuple[ImportProblem, ...]
     skipped: int
     categories: tuple[str, ...]
+    refused: ImportProblem | None = None
+    """Set when the source passed a limit (size, nesting, questions, problems, ...): it was not read to
+    the end, `questions` is empty and this problem, also the last of `problems`, says which limit."""
 
     @property
     def errors(self) -> tuple[ImportProblem, ...]:
@@ -110,6 +137,30 @@ class ImportResult:
 
 
 # --- shared helpers --------------------------------------------------------------------------------
+
+
+class LimitReached(Exception):
+    """Raised by `ImportBuilder.refuse`: the importer stops reading; `within_limits` returns `result`."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__(result.refused.message if result.refused else "refused")
+        self.result = result
+
+
+P = ParamSpec("P")
+
+
+def within_limits(parse: Callable[P, ImportResult]) -> Callable[P, ImportResult]:
+    """An importer that returns the refusal when its builder stops at a limit, instead of raising."""
+
+    @functools.wraps(parse)
+    def read(*args: P.args, **kwargs: P.kwargs) -> ImportResult:
+        try:
+            return parse(*args, **kwargs)
+        except LimitReached as exc:
+            return exc.result
+
+    return read
 
 
 class Rejected(Exception):
@@ -216,6 +267,10 @@ def fields_from_tags(raw_tags: Iterable[str], qtype: str, line: int, notes: Note
     tags: list[str] = []
     references: list[str] = []
     out: dict[str, Any] = {}
+    raw_tags = list(raw_tags)
+    if len(raw_tags) > MAX_TAGS:
+        notes.append((line, f"{len(raw_tags) - MAX_TAGS} tag(s) past the first {MAX_TAGS} (the limit) were dropped"))
+        raw_tags = raw_tags[:MAX_TAGS]
     for raw in raw_tags:
         text = raw.strip()
         if not text:
@@ -385,7 +440,9 @@ def short_answer_fields(answers: Sequence[Answer], line: int, notes: Notes) -> d
     return fields
 
 
-_NUMBER_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+"""One way to match each number: the former `\\d+\\.?\\d*` split a run of digits between two groups in
+every possible way before failing, so a long run of digits followed by a letter took quadratic time."""
 
 
 def parse_number(text: str, line: int) -> float:
@@ -464,21 +521,74 @@ class ImportBuilder:
     used_ids: set[str] = field(default_factory=set)
     _next_suffix: dict[str, int] = field(default_factory=dict)
     _pending_suffix: tuple[str, int] = ("", 2)
+    _sources: int = 0
+    _category_names: set[str] = field(default_factory=set)
+    _errors: int = 0
+    _warnings: int = 0
+    _unlisted: tuple[int, int] = (0, 0)
+    """Warnings past MAX_PROBLEMS: how many, and the line of the first."""
+
+    def refuse(self, line: int, message: str) -> NoReturn:
+        """Stop reading: raise LimitReached with a result that imports nothing and says why (see `within_limits`)."""
+        refused = ImportProblem(line, None, message)
+        raise LimitReached(
+            ImportResult(
+                questions=(),
+                problems=(*self._listed(), refused),
+                skipped=self.skipped + len(self.questions),
+                categories=tuple(self.categories),
+                refused=refused,
+            )
+        )
 
     def problem(self, line: int, question: str | None, message: str, severity: Severity = "error") -> None:
+        """Record a problem. Past MAX_PROBLEMS errors the file is refused; warnings past MAX_PROBLEMS are only counted."""
+        if severity == "warning":
+            self._warnings += 1
+            if self._warnings > MAX_PROBLEMS:
+                count, first = self._unlisted
+                self._unlisted = (count + 1, first or line)
+                return
+        else:
+            self._errors += 1
+            if self._errors > MAX_PROBLEMS:
+                self.refuse(
+                    line,
+                    f"more than {MAX_PROBLEMS:,} errors (the limit is {MAX_PROBLEMS:,}): the file was not read past "
+                    f"line {line} and nothing was imported. Fix the errors listed and import it again",
+                )
         self.problems.append(ImportProblem(line, question, message, severity))
+
+    def _listed(self) -> tuple[ImportProblem, ...]:
+        count, first = self._unlisted
+        if not count:
+            return tuple(self.problems)
+        summary = f"{count:,} more warning(s) from this line on are not listed (the first {MAX_PROBLEMS:,} are)"
+        return (*self.problems, ImportProblem(first, None, summary, "warning"))
 
     def warn(self, line: int, question: str | None, message: str) -> None:
         self.problem(line, question, message, "warning")
 
+    def source_question(self, line: int) -> None:
+        """Count one question of the source; refuse the file past MAX_QUESTIONS."""
+        self._sources += 1
+        if self._sources > MAX_QUESTIONS:
+            self.refuse(line, too_many_questions())
+
     def skip(self, line: int, question: str | None, message: str) -> None:
+        self.source_question(line)
         self.problem(line, question, message)
         self.skipped += 1
 
-    def category(self, name: str) -> None:
+    def category(self, name: str, line: int = 1) -> None:
         name = name.strip()
-        if name and name not in self.categories:
+        if name and name not in self._category_names:
+            if len(self.categories) >= MAX_CATEGORIES:
+                self.refuse(
+                    line, f"more than {MAX_CATEGORIES:,} categories (the limit is {MAX_CATEGORIES:,}); nothing was imported"
+                )
             self.categories.append(name)
+            self._category_names.add(name)
 
     def _new_id(self, idnumber: str | None, name: str | None, prompt: str, line: int, label: str | None) -> str:
         base = ""
@@ -520,6 +630,7 @@ class ImportBuilder:
         idnumber: str | None = None,
     ) -> model.Question | None:
         """Validate one question; on failure record its problems and count it as skipped."""
+        self.source_question(line)
         prompt = str(fields.get("prompt") or "")
         name = fields.get("name")
         if isinstance(name, str) and len(name) > 300:
@@ -549,10 +660,21 @@ class ImportBuilder:
     def result(self) -> ImportResult:
         return ImportResult(
             questions=tuple(self.questions),
-            problems=tuple(self.problems),
+            problems=self._listed(),
             skipped=self.skipped,
             categories=tuple(self.categories),
         )
+
+
+def too_many_questions() -> str:
+    return (
+        f"the file holds more than {MAX_QUESTIONS:,} questions (the limit is {MAX_QUESTIONS:,}); nothing was imported. "
+        "Split it into smaller files"
+    )
+
+
+def too_many_answers(line: int, what: str = "answers") -> Rejected:
+    return Rejected(line, f"the question has more than {MAX_ANSWERS} {what} (the limit is {MAX_ANSWERS})")
 
 
 def too_large(size: int, what: str = "file") -> str:

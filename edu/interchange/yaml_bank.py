@@ -12,7 +12,10 @@ duplicate keys reported, every problem with its line) and validates each questio
 one bad question is reported and skipped rather than losing the bank. It checks what any question
 needs (the model), not the course-authoring rules the loader adds (objective, rationale, references,
 feedback), and reports duplicate question ids. YAML aliases (`*name`) are refused: they are never
-needed in a bank and can make a small file expand enormously. `categories` holds the bank's title.
+needed in a bank and can make a small file expand enormously. Input past the reader's limits (nesting
+deeper than `yamlsource.MAX_DEPTH`, more than `yamlsource.MAX_NODES` values) is refused with one
+problem at the line where the limit was passed, before anything is built (see `edu.content.yamlsource`).
+`categories` holds the bank's title.
 """
 
 from __future__ import annotations
@@ -24,9 +27,19 @@ import yaml
 from pydantic import ValidationError
 
 from edu.content import model
-from edu.content.yamlsource import YamlError, load
+from edu.content.yamlsource import YamlError, YamlRefused, load
 
-from .report import MAX_IMPORT_BYTES, QUESTION_ADAPTER, ImportBuilder, ImportResult, label_for, too_large
+from .report import (
+    MAX_IMPORT_BYTES,
+    MAX_QUESTIONS,
+    QUESTION_ADAPTER,
+    ImportBuilder,
+    ImportResult,
+    label_for,
+    too_large,
+    too_many_questions,
+    within_limits,
+)
 
 _HEAD = ("id", "type", "name", "objective", "difficulty", "tags", "prompt")
 _BODY = {
@@ -121,28 +134,18 @@ def write_yaml_bank(bank_id: str, title: str, questions: Iterable[model.Question
     return text
 
 
+@within_limits
 def parse_yaml_bank(text: str) -> ImportResult:
     """Read a bank file into questions; every problem is reported with its line, nothing is raised."""
     builder = ImportBuilder()
     if len(text) > MAX_IMPORT_BYTES:
-        builder.problem(1, None, too_large(len(text.encode("utf-8", "surrogatepass")), "YAML text"))
-        return builder.result()
+        builder.refuse(1, too_large(len(text.encode("utf-8", "surrogatepass")), "YAML text"))
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else 1
-                builder.problem(line, None, "YAML aliases (*name) are not allowed in a question bank")
-                return builder.result()
-        located = load(text)
+        located = load(text, refuse_aliases_in="a question bank")
+    except YamlRefused as exc:
+        builder.refuse(exc.line, exc.message)
     except YamlError as exc:
         builder.problem(exc.line, None, exc.message)
-        return builder.result()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        builder.problem(mark.line + 1 if mark else 1, None, f"invalid YAML: {getattr(exc, 'problem', None) or exc}")
-        return builder.result()
-    except RecursionError:
-        builder.problem(1, None, "the YAML is nested too deeply")
         return builder.result()
     for line, message in located.duplicates:
         builder.problem(line, None, message)
@@ -165,6 +168,8 @@ def parse_yaml_bank(text: str) -> ImportResult:
     if not isinstance(questions, list) or not questions:
         builder.problem(located.line_for(("questions",)), None, "'questions' must be a list of at least one question")
         return builder.result()
+    if len(questions) > MAX_QUESTIONS:
+        builder.refuse(located.line_for(("questions", MAX_QUESTIONS)), too_many_questions())
     for index, raw in enumerate(questions):
         path = ("questions", index)
         line = located.line_for(path)

@@ -341,6 +341,9 @@ def import_upload(slug: str) -> tuple[str, int]:
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
     fmt = form.format.data if form.format.data in banks.IMPORT_FORMATS else banks.detect_format(filename, content)
     result = banks.parse_source(content, fmt)
+    if result.refused is not None:  # past a reader's limit (nesting, size, counts): nothing to report on or keep
+        form.file.errors = [f"The file was not read: line {result.refused.line}: {result.refused.message}."]
+        return _bank_page(found, form, 400)
     draft = banks.create_draft(current_user, found, filename, fmt, content)
     session.commit()
     confirm = ConfirmImportForm(formdata=None, token=draft.token, partial=bool(form.partial.data))
