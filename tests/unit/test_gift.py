@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from edu.content import model
 from edu.interchange.gift import MAX_GIFT_CHARS, gift_limitation, parse_gift, write_gift
 from edu.interchange.report import ImportResult
+from tests.property_budget import max_examples
 from tests.shared_data import shared_path
 
 ADAPTER: TypeAdapter[model.Question] = TypeAdapter(model.Question)
@@ -546,7 +547,7 @@ def single_questions(draw: st.DrawFn) -> model.SingleQuestion:
         reject()
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=max_examples(300), deadline=None, database=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(single_questions())
 def test_any_text_survives_write_then_parse(question: model.SingleQuestion) -> None:
     result = parse_gift(write_gift([question]))
@@ -572,3 +573,510 @@ def test_the_interchange_package_imports_no_flask_or_database_code() -> None:
                 assert not name.split(".")[0].startswith(forbidden), f"{path.name} imports {name}"
                 if name.split(".")[0] == "edu":
                     assert name in ("edu.content", "edu.content.yamlsource"), f"{path.name} imports {name}"
+
+
+# --- mutation review (2026-12): error paths, edge forms and exact export text ----------------------
+
+
+def problems(result: ImportResult) -> list[tuple[int, str | None, str, str]]:
+    return [(p.line, p.question, p.message, p.severity) for p in result.problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("::N::Pick\n{\n~only\n}", 1, "a multiple-choice question needs at least two answers"),
+        ("::N::How many?\n{#}", 1, "a numerical question needs at least one answer"),
+        ("::N::How many?\n{#\n~#no}", 1, "a numerical question needs at least one answer"),
+        ("::N::Pick{\n~a\n~%--50%b\n=c}", 3, "invalid answer weight %--50%"),
+        ("::N::Say{\n=a\n=%--50%b}", 3, "invalid answer weight %--50%"),
+        ("::N::How many?{#\n=3\n=%--50%4}", 3, "invalid answer weight %--50%"),
+        ("::N::Match{\n=a -> 1\n=b\n}", 3, "matching answer 'b' has no '->'"),
+        ("::N::Match{\n=a -> 1\n}", 1, "a matching question needs at least two '=' lines"),
+    ],
+)
+def test_rejected_blocks_give_the_parsers_own_error_never_an_exception(text: str, line: int, message: str) -> None:
+    result = parse_gift("// before\n\n" + text)
+    assert result.questions == () and result.skipped == 1
+    assert problems(result) == [(line + 2, "N", message, "error")]
+
+
+def test_a_dropped_tag_is_a_warning_on_the_question_line() -> None:
+    result = parse_gift("// [tag:!!!] [tag:kept]\n::N::Q{T}")
+    assert [(q.id, q.tags) for q in result.questions] == [("question-n", ("kept",))]
+    assert problems(result) == [(2, "N", "tag '!!!' has no letters or digits to keep; dropped", "warning")]
+
+
+def test_an_escaped_bracket_in_an_id_token_is_kept() -> None:
+    result = parse_gift("// [id:a\\]b]\n::N::Q{T}")
+    assert problems(result) == [
+        (2, "N", "id 'a]b' is not a valid id (lowercase letters, digits and hyphens); using 'question-n'", "warning")
+    ]
+    assert one("// [id: my-id ]\n::N::Q{T}").id == "my-id"
+
+
+def test_true_false_short_forms_and_right_answer_feedback() -> None:
+    for body, answer in (("T", True), ("TRUE", True), ("F", False), ("FALSE", False)):
+        q = one(f"Q{{{body}}}")
+        assert isinstance(q, model.TrueFalseQuestion) and q.answer is answer, body
+    result = parse_gift("::N::Q{F#wrong#right#more}")
+    q = result.questions[0]
+    assert isinstance(q, model.TrueFalseQuestion) and (q.answer, q.feedback_wrong) == (False, "wrong")
+    assert problems(result) == [
+        (1, "N", "feedback for the right answer ('right#more') is not kept (the model has none)", "warning")
+    ]
+    q = one("Q{TRUE ####general}")
+    assert isinstance(q, model.TrueFalseQuestion) and (q.answer, q.rationale, q.feedback_wrong) == (True, "general", None)
+
+
+def test_a_byte_order_mark_before_a_name_is_dropped() -> None:
+    q = one("\ufeff::Named::Text{T}")
+    assert (q.name, q.prompt) == ("Named", "Text")
+    assert one("::Named::Text{T}\ufeff").name == "Named"
+
+
+def test_question_name_edge_cases() -> None:
+    unclosed = one("::Unclosed name{=a}")
+    assert (unclosed.name, unclosed.prompt) == (None, "Unclosed name")
+    nested = one("::A::B::C{=a}")
+    assert (nested.name, nested.prompt) == ("A", "B::C")
+    result = parse_gift("$CATEGORY: top\n::N::Q\nmore\n{=a}")
+    assert result.categories == ("top",)
+    assert [(q.name, q.prompt) for q in result.questions] == [("N", "Q\nmore")]
+    empty = one("::::Q{T}")
+    assert (empty.name, empty.prompt) == (None, "Q")
+    assert one("  ::N::  Q{T}").prompt == "Q"
+
+
+def test_category_lines_alone_or_with_blank_text_after_them() -> None:
+    assert parse_gift("$CATEGORY:  a/b  ").categories == ("a/b",)
+    result = parse_gift("$CATEGORY: a\n// only a comment")
+    assert (result.categories, result.questions, result.problems) == (("a",), (), ())
+
+
+def test_a_closing_brace_without_an_opening_one_is_not_a_question() -> None:
+    result = parse_gift("::N::Q } x")
+    assert result.questions == () and problems(result) == [(1, "N", "the answer block is not enclosed in { and }", "error")]
+    result = parse_gift("::N::Q } x {=a}")
+    assert problems(result) == [(1, "N", "the answer block is not enclosed in { and }", "error")]
+
+
+def test_answer_block_trimming() -> None:
+    q = one("Q{=a b}")
+    assert isinstance(q, model.ShortAnswerQuestion) and q.accepted == ("a b",)
+    result = parse_gift("::N::Q{=a ####g1 ####g2}")
+    q = result.questions[0]
+    assert isinstance(q, model.ShortAnswerQuestion) and (q.accepted, q.rationale) == (("a",), "g2")
+    q = one("Q{=a->b =c->d}")
+    assert isinstance(q, model.MatchingQuestion)
+    assert [(p.prompt, p.answer) for p in q.pairs] == [("a", "b"), ("c", "d")]
+    q = one("Q{\n=X-ray\n=Xray\n}")
+    assert isinstance(q, model.ShortAnswerQuestion) and q.accepted == ("X-ray", "Xray")
+    q = one("M{=aXb -> 1 =c -> 2}")
+    assert isinstance(q, model.MatchingQuestion) and [p.prompt for p in q.pairs] == ["aXb", "c"]
+    q = one("Q{ =a -> 1 =b -> 2 = -> 3 =c -> }")
+    assert isinstance(q, model.MatchingQuestion)
+    assert [(p.id, p.prompt, p.answer) for p in q.pairs] == [("p1", "a", "1"), ("p2", "b", "2")]
+    assert q.extra_answers == ("3",)
+
+
+def test_a_matching_pair_without_an_answer_is_dropped_with_a_warning() -> None:
+    result = parse_gift("::N::M{\n=a -> 1\n=b -> 2\n=c ->\n}")
+    assert [p.prompt for p in result.questions[0].pairs] == ["a", "b"]  # type: ignore[attr-defined]
+    assert problems(result) == [(4, "N", "pair 'c' has no answer; dropped", "warning")]
+
+
+def test_numerical_edge_forms() -> None:
+    q = one("Q ~ tilde{#3}")
+    assert isinstance(q, model.NumericQuestion) and (q.prompt, q.answer, q.feedback_wrong) == ("Q ~ tilde", 3.0, None)
+    q = one("Q{#3 ~wrong#no} then ~x")
+    assert isinstance(q, model.NumericQuestion) and (q.answer, q.feedback_wrong) == (3.0, "no")
+    assert q.prompt == "Q_____ then ~x"
+    q = one("Q{#3:2}")
+    assert isinstance(q, model.NumericQuestion) and (q.answer, q.tolerance) == (3.0, 2.0)
+    q = one("Q{#30:12}")
+    assert isinstance(q, model.NumericQuestion) and (q.answer, q.tolerance) == (30.0, 12.0)
+    for text, bad in (
+        ("Q{#..5}", "'..5'"),
+        ("Q{#:5}", "':5'"),
+        ("Q{#1..5..9}", "'5..9'"),
+        ("Q{#1:2:3}", "'2:3'"),
+        ("Q{#1..5:x}", "'5:x'"),
+        ("Q{#1:2..5}", "'1:2'"),
+    ):
+        result = parse_gift(text)
+        assert result.questions == () and len(result.errors) == 1, text
+        assert f"{bad} is not a number" in result.errors[0].message, text
+    result = parse_gift("::N::Q{#\n=%50%3\n=4\n}")
+    q = result.questions[0]
+    assert isinstance(q, model.NumericQuestion) and q.answer == 4.0
+    assert problems(result) == [
+        (2, "N", "answer 3 (50%) is not kept: only the first full-mark numerical answer is used", "warning")
+    ]
+    result = parse_gift("::N::Q{#\n=3#X right\n}")
+    assert problems(result) == [(2, "N", "feedback on the right answer is not kept (the model has none)", "warning")]
+    q = one("Q{#3\n~#Not X.}")
+    assert isinstance(q, model.NumericQuestion) and q.feedback_wrong == "Not X."
+
+
+def test_ordering_general_feedback_escapes_and_notes() -> None:
+    result = parse_gift("::N::Order{>2 EXACT VERTICAL ABS SHOW\nA \\= B\n  C  \n####  Why: \\= so.\nnot an item\n}")
+    q = result.questions[0]
+    assert isinstance(q, model.OrderingQuestion)
+    assert [(i.id, i.text) for i in q.items] == [("i1", "A \\= B"), ("i2", "C")]
+    assert q.rationale == "Why: = so.\nnot an item"
+    assert problems(result) == []
+    q = one("Order{>2 ALL ABSOLUTE\nA\nB\n####\n}")
+    assert isinstance(q, model.OrderingQuestion) and q.rationale is None
+    result = parse_gift("::N::Order{>3\nA\nB\nC\n}")
+    assert problems(result) == [
+        (
+            1,
+            "N",
+            "grading RELATIVE_NEXT_EXCLUDE_LAST (the default) is replaced by ours: the share of items in the right position",
+            "warning",
+        ),
+    ]
+    result = parse_gift("::N::Order\n{>1 ABSOLUTE_POSITION\nA\nB\nC\nD\nE\nF\nG\n}")
+    assert problems(result) == [(2, "N", "Moodle shows a random subset of 6 items; here all 7 are used", "warning")]
+    result = parse_gift("::N::Order{>007 REL ABS\nA\nB\nC\nD\nE\nF\nG\nH\n}")
+    assert problems(result) == [(1, "N", "Moodle shows a random subset of 7 items; here all 8 are used", "warning")]
+    for header in (">2 RANDOM ABS", ">9 ABS", ">4 ABS", ">3 ALL ABS", ">0000000000000000000000004 ABS"):
+        result = parse_gift(f"::N::Order{{{header}\nA\nB\nC\nD\n}}")
+        assert problems(result) == [], header
+    result = parse_gift("::N::Order{>3 ABS\nA\nB\nC\nD\n}")
+    assert problems(result) == [(1, "N", "Moodle shows a random subset of 3 items; here all 4 are used", "warning")]
+    result = parse_gift("::N::Order{>99999999999 RANDOM H LONGEST_ORDERED_SUBSET\nA\nB\n}")
+    assert problems(result) == [
+        (1, "N", "grading LONGEST_ORDERED_SUBSET is replaced by ours: the share of items in the right position", "warning")
+    ]
+
+
+def test_plain_question_texts_are_written_without_a_format_prefix() -> None:
+    q = ADAPTER.validate_python(
+        {
+            "id": "plain-q",
+            "type": "single",
+            "prompt": "Pick a & b",
+            "options": [
+                {"id": "a", "text": "A & B", "correct": True, "feedback": "x\ny"},
+                {"id": "b", "text": "%c", "feedback": "<not html"},
+            ],
+            "rationale": "r & s",
+        }
+    )
+    assert write_gift([q]) == ("// [id:plain-q]\nPick a & b{\n\t=A & B#x\\ny\n\t~%0%%c#<not html\n\t####r & s\n}\n")
+
+
+def test_html_question_texts_get_format_prefixes_only_where_needed() -> None:
+    single = {
+        "id": "html-q",
+        "type": "single",
+        "prompt": "<p>Pick</p>",
+        "options": [
+            {"id": "a", "text": "A & B", "correct": True, "feedback": "x\ny"},
+            {"id": "b", "text": "plain"},
+            {"id": "c", "text": "%c", "feedback": "<i>i</i>"},
+        ],
+        "rationale": "r <b>b</b>",
+    }
+    expected = (
+        "// [id:html-q]\n[html]<p>Pick</p>{\n\t=[moodle]A & B#[moodle]x\\ny\n\t~plain\n\t~%0%%c#<i>i</i>\n\t####<b>b</b>\n}\n"
+    )
+    single["rationale"] = "<b>b</b>"
+    assert write_gift([ADAPTER.validate_python(single)]) == expected
+    single["rationale"] = "plain & s"
+    assert write_gift([ADAPTER.validate_python(single)]) == expected.replace("<b>b</b>", "[moodle]plain & s")
+    cases: list[tuple[dict[str, Any], str]] = [
+        (
+            {
+                "id": "tq",
+                "type": "true_false",
+                "prompt": "<b>T</b>",
+                "answer": True,
+                "feedback_wrong": "a & b",
+                "rationale": "x > y",
+            },
+            "// [id:tq]\n[html]<b>T</b>{TRUE#[moodle]a & b####[moodle]x > y}\n",
+        ),
+        (
+            {
+                "id": "nq",
+                "type": "numeric",
+                "prompt": "<i>N</i>",
+                "answer": 2,
+                "tolerance": 0.5,
+                "feedback_wrong": "x<y",
+                "rationale": "<b>r</b>",
+            },
+            "// [id:nq]\n[html]<i>N</i>{#2:0.5\n\t~#[moodle]x<y\n\t####<b>r</b>\n}\n",
+        ),
+        (
+            {"id": "sq", "type": "short_answer", "prompt": "<i>S</i>", "accepted": ["%x", "a&b"], "feedback_wrong": "n\no"},
+            "// [id:sq]\n[html]<i>S</i>{\n\t=%100%%x\n\t=[moodle]a&b\n\t=%0%*#[moodle]n\\no\n}\n",
+        ),
+        (
+            {
+                "id": "mq",
+                "type": "matching",
+                "prompt": "<i>M</i>",
+                "pairs": [{"id": "p1", "prompt": "a\r\nb", "answer": "c\rd"}, {"id": "p2", "prompt": "e", "answer": "f"}],
+                "extra_answers": ["g\r\nh"],
+            },
+            "// [id:mq]\n[html]<i>M</i>{\n\t=[moodle]a\\nb -> c\\nd\n\t=e -> f\n\t= -> g\\nh\n}\n",
+        ),
+        (
+            {
+                "id": "mu",
+                "type": "multiple",
+                "prompt": "<p>M</p>",
+                "options": [
+                    {"id": "a", "text": "a&", "correct": True},
+                    {"id": "b", "text": "b", "correct": True},
+                    {"id": "c", "text": "%c"},
+                ],
+            },
+            "// [id:mu]\n[html]<p>M</p>{\n\t~%50%[moodle]a&\n\t~%50%b\n\t~%-50%%c\n}\n",
+        ),
+        (
+            {"id": "sq2", "type": "short_answer", "prompt": "S", "accepted": ["%x", "a&b"], "feedback_wrong": "n&o"},
+            "// [id:sq2]\nS{\n\t=%100%%x\n\t=a&b\n\t=%0%*#n&o\n}\n",
+        ),
+        (
+            {"id": "tq2", "type": "true_false", "prompt": "T", "answer": False, "feedback_wrong": "a & b", "rationale": "x > y"},
+            "// [id:tq2]\nT{FALSE#a & b####x > y}\n",
+        ),
+        (
+            {"id": "nq2", "type": "numeric", "prompt": "N", "answer": 2, "feedback_wrong": "x<y", "rationale": "r&s"},
+            "// [id:nq2]\nN{#2\n\t~#x<y\n\t####r&s\n}\n",
+        ),
+        (
+            {
+                "id": "mq2",
+                "type": "matching",
+                "prompt": "M",
+                "pairs": [{"id": "p1", "prompt": "a & b", "answer": "c"}, {"id": "p2", "prompt": "e", "answer": "f"}],
+                "rationale": "r&s",
+            },
+            "// [id:mq2]\nM{\n\t=a & b -> c\n\t=e -> f\n\t####r&s\n}\n",
+        ),
+    ]
+    for raw, text in cases:
+        question = ADAPTER.validate_python(raw)
+        assert write_gift([question]) == text, raw["id"]
+        if raw["id"] != "mq":  # \r\n and \r are written as new lines
+            assert parse_gift(text).questions == (without(question, GIFT_CANNOT_CARRY.get(question.type, ())),)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (
+            {"id": "sa", "type": "short_answer", "prompt": "S", "accepted": ["a", "b -> c"]},
+            "an accepted answer or the feedback contains '->', which would make Moodle read a matching question",
+        ),
+        (
+            {"id": "sa", "type": "short_answer", "prompt": "S", "accepted": ["a"], "feedback_wrong": "x -> y"},
+            "an accepted answer or the feedback contains '->', which would make Moodle read a matching question",
+        ),
+        (
+            {
+                "id": "or",
+                "type": "ordering",
+                "prompt": "Put {these}",
+                "items": [{"id": "i1", "text": "a"}, {"id": "i2", "text": "b"}],
+            },
+            "an ordering question's name and prompt cannot contain '{' in GIFT",
+        ),
+        (
+            {
+                "id": "or",
+                "type": "ordering",
+                "name": "N{",
+                "prompt": "P",
+                "items": [{"id": "i1", "text": "a"}, {"id": "i2", "text": "b"}],
+            },
+            "an ordering question's name and prompt cannot contain '{' in GIFT",
+        ),
+        *(
+            (
+                {"id": "or", "type": "ordering", "prompt": "P", "items": [{"id": "i1", "text": "a"}, {"id": "i2", "text": text}]},
+                f"ordering item {text!r} cannot be written on one GIFT line",
+            )
+            for text in ("b\nc", "b\rc", "b}", "// b", "####b")
+        ),
+    ],
+)
+def test_gift_limitation_names_why_a_question_is_left_out(raw: dict[str, Any], reason: str) -> None:
+    question = ADAPTER.validate_python(raw)
+    assert gift_limitation(question) == reason
+    text = write_gift([question])
+    assert text == f"// not exported: question {question.id} ({question.type}): {reason}\n"
+
+
+def test_questions_gift_can_write_have_no_limitation() -> None:
+    for question in every_type():
+        assert gift_limitation(question) is None, question.id
+    ordering = ADAPTER.validate_python(
+        {
+            "id": "or",
+            "type": "ordering",
+            "prompt": "P",
+            "items": [{"id": "i1", "text": "a // b"}, {"id": "i2", "text": "b #### c"}],
+        }
+    )
+    assert gift_limitation(ordering) is None
+    assert write_gift([ordering], category="  a \n b ") == (
+        "$CATEGORY: a b\n\n// [id:or]\nP{>2 ALL VERTICAL ABSOLUTE_POSITION SHOW\na // b\nb #### c\n}\n"
+    )
+
+
+def test_oversized_text_is_refused_at_the_limit_exactly() -> None:
+    result = parse_gift("x" * MAX_GIFT_CHARS)
+    assert result.refused is None
+    result = parse_gift("x" * (MAX_GIFT_CHARS + 1))
+    assert result.refused is not None and (result.refused.line, result.refused.question) == (1, None)
+    assert result.refused.message.startswith("GIFT text")
+
+
+def test_only_phps_trim_characters_are_trimmed() -> None:
+    """Moodle trims with PHP's trim(), which keeps characters Python's str.strip() removes (here U+001C)."""
+    s = "\x1c"
+    result = parse_gift(f"$CATEGORY: top{s}\n::N{s}::Q{s}{{=a{s} =b{s}#f{s}####g{s}}}")
+    q = result.questions[0]
+    assert isinstance(q, model.ShortAnswerQuestion)
+    assert (q.name, q.prompt, q.accepted, q.rationale) == (f"N{s}", f"Q{s}", (f"a{s}", f"b{s}"), f"g{s}")
+    q = one(f"::N::Q{{=a#f{s} ~b#{s}}}")
+    assert isinstance(q, model.SingleQuestion) and [o.feedback for o in q.options] == [f"f{s}", s]
+    q = one(f"::N::Q{{F#w{s}#r{s}}}")
+    assert isinstance(q, model.TrueFalseQuestion) and q.feedback_wrong == f"w{s}"
+    result = parse_gift(f"::N::Q{{F#w#r{s}}}")
+    assert problems(result)[0][2] == f"feedback for the right answer ({'r' + s!r}) is not kept (the model has none)"
+    q = one(f"::N::Q{{=a{s} -> 1{s} =b -> 2}}")
+    assert isinstance(q, model.MatchingQuestion) and (q.pairs[0].prompt, q.pairs[0].answer) == (f"a{s}", f"1{s}")
+    q = one(f"::N::Q{{T{s}#x}}")
+    assert isinstance(q, model.ShortAnswerQuestion) and q.accepted == (f"T{s}",)
+    q = one(f"::N::Q{{>2 ABS\nA{s}\nB\n####r{s}\n}}")
+    assert isinstance(q, model.OrderingQuestion)
+    assert ([i.text for i in q.items], q.rationale) == ([f"A{s}", "B"], f"r{s}")
+    q = one(f"::N::Q{{T}}{s}")
+    assert q.prompt == f"Q_____{s}"
+    result = parse_gift(f"Q{s} {{~only}}")
+    assert problems(result) == [(1, "Q", "a multiple-choice question needs at least two answers", "error")]
+    result = parse_gift('::N::Q{T}\x00";')
+    assert problems(result) == [(1, "N", "ignored text after the closing brace: '\";'", "warning")]
+
+
+def test_stray_punctuation_after_the_block_is_reported_on_its_line() -> None:
+    result = parse_gift("::N::Q{T\n};")
+    assert problems(result) == [(2, "N", "ignored text after the closing brace: ';'", "warning")]
+    result = parse_gift("::N::Q{T}\n;")
+    assert problems(result) == [(1, "N", "ignored text after the closing brace: ';'", "warning")]
+
+
+def test_braces_in_a_name_and_an_unclosed_name_after_a_category() -> None:
+    assert [(q.name, q.prompt) for q in parse_gift("::a{b::Q{=x}").questions] == [("a{b", "Q")]
+    assert [(q.name, q.prompt) for q in parse_gift("::a}b::Q{=x}").questions] == [("a}b", "Q")]
+    result = parse_gift("$CATEGORY: c\n::Unclosed{=a}")
+    assert [(q.name, q.prompt) for q in result.questions] == [(None, "Unclosed")]
+
+
+def test_unnamed_questions_are_labelled_by_their_prompt() -> None:
+    result = parse_gift("Just a description.\n\nPick one {~only} now\n\n{}")
+    assert problems(result) == [
+        (1, "Just a description.", "unsupported question type: description", "error"),
+        (3, "Pick one", "a multiple-choice question needs at least two answers", "error"),
+        (5, None, "unsupported question type: essay", "error"),
+    ]
+
+
+def test_tokens_after_a_tab_and_escaped_brackets_in_tags() -> None:
+    q = one("//\t[id:my-id]\t[tag:a\\]b]\n::N::Q{T}")
+    assert (q.id, q.tags) == ("my-id", ("a-b",))
+
+
+def test_report_lines_of_answers_on_later_lines() -> None:
+    for text, line, message in (
+        ("::N::Say{=a =\n%--50%b}", 2, "invalid answer weight %--50%"),
+        ("::N::Q{#\n=1..x}", 2, "'x' is not a number"),
+        ("::N::Q{#\n=x..1}", 2, "'x' is not a number"),
+        ("::N::Pick\n{\n~a\n~b\n}", 1, "no answer earns any marks, so there is no key"),
+        ("::N::Q\n{#\n=%50%3\n}", 1, "no numerical answer earns full marks"),
+    ):
+        assert [(p.line, p.message) for p in parse_gift(text).errors] == [(line, message)], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["::N::Q{~%33.0%a ~%67.00%b}", "::N::Q{=%33.0%a =b}", "::N::Q{#\n=3\n=%33.0%4}"],
+)
+def test_invalid_grades_are_reported_as_written(text: str) -> None:
+    result = parse_gift(text)
+    assert result.questions == ()
+    assert "invalid grade 33.0%" in result.errors[0].message, text
+
+
+def test_numerical_tilde_positions() -> None:
+    q = one("Q{#3} then ~x")
+    assert isinstance(q, model.NumericQuestion) and (q.answer, q.prompt) == (3.0, "Q_____ then ~x")
+    result = parse_gift("::N::Q{#3 ~a ~b}")
+    assert [(q.answer, q.feedback_wrong) for q in result.questions] == [(3.0, None)]  # type: ignore[attr-defined]
+    q = one("Q{#3#~#no}")
+    assert isinstance(q, model.NumericQuestion) and (q.answer, q.feedback_wrong) == (3.0, "no")
+
+
+def test_answer_and_item_limits_are_exact() -> None:
+    from edu.interchange.report import MAX_ANSWERS
+
+    accepted = " ".join(f"=a{i}" for i in range(MAX_ANSWERS))
+    result = parse_gift("::N::Q\n{" + accepted + "}")
+    assert result.errors == () or "more than" not in result.errors[0].message
+    result = parse_gift("::N::Q\n{" + accepted + " =z}")
+    assert problems(result) == [
+        (2, "N", f"the question has more than {MAX_ANSWERS} answers (the limit is {MAX_ANSWERS})", "error")
+    ]
+    items = "\n".join(f"item {i}" for i in range(MAX_ANSWERS))
+    result = parse_gift("::N::Q\n{>2 ALL ABS\n" + items + "\n}")
+    assert result.errors == () or "more than" not in result.errors[0].message
+    result = parse_gift("::N::Q\n{>2 ALL ABS\n" + items + "\nlast\n}")
+    assert problems(result) == [(2, "N", f"the question has more than {MAX_ANSWERS} items (the limit is {MAX_ANSWERS})", "error")]
+
+
+def test_ordering_counts() -> None:
+    seven = "\n".join("ABCDEFG")
+    for header, note in (
+        (">7 ABS", None),
+        (">0 ABS", "Moodle shows a random subset of 6 items; here all 7 are used"),
+        (">000 ABS", "Moodle shows a random subset of 6 items; here all 7 are used"),
+        (">" + "9" * 5000 + " ABS", "Moodle shows a random subset of 6 items; here all 7 are used"),
+        (">3 EXACT ABS", None),
+        (">3 ALL ABSOLUTE", None),
+        (">3 ALL ABSOLUTE_POSITION", None),
+    ):
+        result = parse_gift(f"::N::Q{{{header}\n{seven}\n}}")
+        assert [p.message for p in result.problems] == ([note] if note else []), header[:20]
+    ten = "\n".join("ABCDEFGHIJ")
+    assert parse_gift(f"::N::Q{{>10 ABS\n{ten}\n}}").problems == ()
+    q = one("::N::Q{>2 ALL ABS\nA\nB\n####Why\n}")
+    assert q.rationale == "Why"
+
+
+def test_plain_text_with_an_x_in_an_html_question_has_no_prefix() -> None:
+    q = ADAPTER.validate_python(
+        {
+            "id": "xq",
+            "type": "single",
+            "prompt": "<p>X?</p>",
+            "options": [{"id": "a", "text": "X-ray", "correct": True}, {"id": "b", "text": "MRI"}],
+        }
+    )
+    assert write_gift([q]) == "// [id:xq]\n[html]<p>X?</p>{\n\t=X-ray\n\t~MRI\n}\n"
+
+
+def test_too_many_categories_are_refused_at_the_line_that_passes_the_limit() -> None:
+    from edu.interchange.report import MAX_CATEGORIES
+
+    text = "\n\n".join(f"$CATEGORY: c{i}" for i in range(MAX_CATEGORIES + 1))
+    result = parse_gift(text)
+    assert result.refused is not None and result.refused.line == 2 * MAX_CATEGORIES + 1
+    assert len(parse_gift("\n\n".join(f"$CATEGORY: c{i}" for i in range(MAX_CATEGORIES))).categories) == MAX_CATEGORIES
