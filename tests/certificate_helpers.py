@@ -80,3 +80,14 @@ def pass_everything(user_id: int, at: datetime, final_score: float = 1.0) -> Att
     session.execute(update(LessonCompletion).where(LessonCompletion.user_id == user_id).values(completed_at=at))
     graded_attempt(user_id, quiz("module"), 1.0, at)
     return graded_attempt(user_id, quiz("final"), final_score, at)
+
+
+def revoke_as_admin(app: Flask, make_user: Any, certificate_id: int, email: str = "admin@example.com") -> None:
+    """Create an administrator and revoke the certificate as them (category "other"), committed."""
+    from edu.certificates import services
+    from edu.certificates.models import Certificate
+
+    make_user(email, "admin")
+    with app.app_context():
+        services.revoke(user(email), session.get(Certificate, certificate_id), "other", "x")  # type: ignore[arg-type]
+        session.commit()

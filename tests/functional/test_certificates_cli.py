@@ -16,7 +16,7 @@ from edu.certificates import services
 from edu.certificates.models import Certificate, ReminderSent
 from edu.db import session
 from edu.mail.models import OutboxMessage
-from tests.certificate_helpers import enrolled, mini, pass_everything, user
+from tests.certificate_helpers import enrolled, mini, pass_everything, revoke_as_admin, user
 
 
 @pytest.fixture(autouse=True)
@@ -52,10 +52,7 @@ def test_verify_valid_tampered_and_revoked(app, mini_course, make_user, tmp_path
     result = runner.invoke(args=["certificates", "verify", str(bad)])
     assert result.exit_code != 0 and "invalid: bad-signature" in result.output
 
-    make_user("admin@example.com", "admin")
-    with app.app_context():
-        services.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
-        session.commit()
+    revoke_as_admin(app, make_user, c.id)
     result = runner.invoke(args=["certificates", "verify", str(good)])
     assert result.exit_code != 0 and "invalid: revoked" in result.output
 

@@ -25,7 +25,7 @@ from edu.certificates import services
 from edu.certificates.models import Certificate, CertificateEvent
 from edu.db import session
 from edu.mail.models import OutboxMessage
-from tests.certificate_helpers import enrolled, mini, pass_everything, user
+from tests.certificate_helpers import enrolled, mini, pass_everything, revoke_as_admin, user
 from tests.clinic_helpers import certify as clinic_certify
 from tests.clinic_helpers import clinic, staff
 from tests.conftest import login, post_form
@@ -105,10 +105,7 @@ def test_cli_verify_needs_no_request_valid_then_revoked(app, mini_course, make_u
     assert result.exit_code == 0, result.output
     assert result.output.startswith("valid: Lee Learner, A miniature course for tests")
 
-    make_user("admin@example.com", "admin")
-    with app.app_context():
-        services.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
-        session.commit()
+    revoke_as_admin(app, make_user, c.id)
     result = runner.invoke(args=["certificates", "verify", str(token)])
     assert result.exit_code != 0 and "invalid: revoked" in result.output
 
@@ -203,10 +200,7 @@ def test_credentials_signed_under_another_address_are_found_and_signed_again(app
     assert clean.exit_code == 0 and f"Every credential names {ORIGIN}." in clean.output
 
     # A revocation now reaches whoever checks the re-signed credential.
-    make_user("admin@example.com", "admin")
-    with app.app_context():
-        services.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
-        session.commit()
+    revoke_as_admin(app, make_user, c.id)
     revoked = runner.invoke(args=["certificates", "verify", str(new_file)])
     assert revoked.exit_code != 0 and "invalid: revoked" in revoked.output
 
