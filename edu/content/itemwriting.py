@@ -246,6 +246,12 @@ def enemy_groups(links: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return {x: find(x) for x in parent}
 
 
+def enemy_groups_among(links: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """The enemy groups a draw from exactly these questions (the keys of `links`) forms: a link to a question
+    outside the set is ignored, so it never joins two questions of the set through an absent third."""
+    return enemy_groups({q: [x for x in others if x in links] for q, others in links.items()})
+
+
 def near_duplicates(questions: Sequence[model.Question], threshold: float = NEAR_DUPLICATE) -> list[tuple[str, str, float]]:
     """Pairs of questions whose stems are this similar and which are not declared enemies (on either side)."""
     linked = {frozenset((q.id, other)) for q in questions for other in q.excludes}

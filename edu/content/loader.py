@@ -512,14 +512,14 @@ def _check_items_across_banks(
         c.figures["(course)"] = itemwriting.bank_figures(questions)
     for module in modules:
         if module.bank and module.quiz:
-            distinct = len(set(_groups_within(module.bank.questions).values()))
+            distinct = len(set(itemwriting.enemy_groups_among({q.id: q.excludes for q in module.bank.questions}).values()))
             if distinct < module.quiz.questions:
                 path, _line = c.question_lines[module.bank.questions[0].id]
                 c.add(path, 1, f"the quiz draws {module.quiz.questions} questions but its enemy groups leave {distinct}")
     if exam is not None:
         by_module = {m.id: m for m in modules}
         pool = [q for d in exam.draw if (m := by_module.get(d.module)) and m.bank for q in m.bank.questions]
-        groups = _groups_within(pool)
+        groups = itemwriting.enemy_groups_among({q.id: q.excludes for q in pool})
         for i, draw in enumerate(exam.draw):
             drawn = by_module.get(draw.module)
             if drawn and drawn.bank:
@@ -530,9 +530,3 @@ def _check_items_across_banks(
                         course_lines.line_for(("final_exam", "draw", i)),
                         f"final exam draws {draw.count} from {draw.module!r}, whose enemy groups leave {distinct}",
                     )
-
-
-def _groups_within(questions: list[model.Question] | tuple[model.Question, ...]) -> dict[str, str]:
-    """Enemy groups as a draw from these questions forms them: only links between two of them count."""
-    ids = {q.id for q in questions}
-    return itemwriting.enemy_groups({q.id: [x for x in q.excludes if x in ids] for q in questions})

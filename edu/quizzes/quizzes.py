@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from edu.auth.models import Role, User
 from edu.catalog.models import Course
-from edu.content.itemwriting import enemy_groups
+from edu.content.itemwriting import enemy_groups_among
 from edu.db import session, utcnow
 from edu.errors import Forbidden, Invalid, NotFound
 
@@ -290,10 +290,7 @@ def draw_for_attempt(quiz: Quiz, user_id: int, seed: int) -> list[DrawnItem]:
     data_by_version = {vid: data for _, _, vid, data in rows}
     # Enemies are pairs declared on either side; only links between two candidates of this draw matter, and a chain
     # of them (a-b, b-c) among the candidates is kept to one question.
-    keys = {str(data.get("id")) for _, _, _, data in rows}
-    groups = enemy_groups(
-        {str(data.get("id")): [str(x) for x in data.get("excludes", ()) if str(x) in keys] for _, _, _, data in rows}
-    )
+    groups = enemy_groups_among({str(data.get("id")): [str(x) for x in data.get("excludes", ())] for _, _, _, data in rows})
     sizes = Counter(groups.values())
 
     def candidate(qid: int, vid: int, data: Mapping[str, Any]) -> Candidate:

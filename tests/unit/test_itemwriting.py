@@ -271,3 +271,10 @@ def test_a_quiz_that_its_enemies_leave_short_is_refused(tmp_path: Path) -> None:
     assert [str(p) for p in result.problems] == [
         "c/modules/basics/questions.yaml:1: the quiz draws 2 questions but its enemy groups leave 1"
     ]
+
+
+def test_enemy_groups_among_a_draw_ignore_links_to_questions_outside_it() -> None:
+    """fnd-012 and fnd-013 both exclude a scope item; drawn from foundations alone they are not enemies."""
+    groups = itemwriting.enemy_groups_among({"fnd-012": ["sop-017"], "fnd-013": ["sop-017"], "fnd-014": ["fnd-013"]})
+    assert groups["fnd-012"] != groups["fnd-013"] and groups["fnd-013"] == groups["fnd-014"]
+    assert "sop-017" not in groups
