@@ -43,9 +43,10 @@ def courses_check(path: Path | None) -> None:
         result = load_course(folder)
         for line in notes(result):
             click.echo(line)
-        for line in failures(result):
+        failed = failures(result)
+        for line in failed:
             click.echo(line, err=True)
-        problems += len(failures(result))
+        problems += len(failed)
     if problems:
         raise click.ClickException(f"{problems} problem(s) in {len(folders)} course(s).")
     click.echo(f"{len(folders)} course(s) checked: no problems.")

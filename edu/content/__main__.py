@@ -34,9 +34,10 @@ def main(argv: list[str]) -> int:
             result = load_course(folder)
             for line in notes(result):
                 print(line)
-            for line in failures(result):
+            found = failures(result)
+            for line in found:
                 print(line)
-            failed = failed or bool(failures(result))
+            failed = failed or bool(found)
         return 1 if failed else 0
     print(__doc__, file=sys.stderr)
     return 2
