@@ -218,3 +218,77 @@ def test_the_api_says_foreign_issuer_for_a_credential_naming_another_address(app
     body = client.post("/api/v1/credentials/verify", data=token, content_type="text/plain").get_json()
     assert (body["valid"], body["reason"]) == (False, "foreign-issuer")
     assert "issuer address this site does not use" in body["message"]
+
+
+# --- every page, every identity: nothing the client names as its host comes back ------------------------------------------
+
+LINK = re.compile(r"""(?:href|src|action|formaction|data-[a-z-]+)=["'](/[^"'#\s]*)""")
+NOT_CRAWLED = ("/static/", "/logout")
+
+
+def crawl(client: FlaskClient, starts: list[str], limit: int = 250) -> tuple[dict[str, int], list[str]]:
+    """Every same-site page reachable by GET from `starts`: {path: status}, and where evil.example showed up
+    (body, Location or any other header). Following links finds the pages a user can reach with the identifiers
+    the world really has, which a list of routes would have to invent."""
+    seen: dict[str, int] = {}
+    leaks: list[str] = []
+    queue = list(starts)
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen or path.startswith(NOT_CRAWLED) or path.startswith("//"):
+            continue
+        response = client.get(path)
+        seen[path] = response.status_code
+        for name, value in response.headers.items():
+            if "evil.example" in value:
+                leaks.append(f"{path}: header {name}: {value}")
+        body = response.get_data()
+        if b"evil.example" in body:
+            at = body.index(b"evil.example")
+            leaks.append(f"{path}: body …{body[max(0, at - 80) : at + 20]!r}")
+        if response.status_code in (301, 302, 303) and response.location.startswith("/"):
+            queue.append(response.location)
+        if response.mimetype == "text/html":
+            queue.extend(html_path for html_path in LINK.findall(body.decode()) if html_path not in seen)
+    return seen, leaks
+
+
+def test_no_page_of_any_identity_carries_the_host_a_client_named(app, mini_course, make_user, forged):
+    """The pages themselves: verify links, QR codes, LinkedIn and share links, OpenAPI servers, feeds and exports
+    are built from PUBLIC_URL; a crawl as each kind of user under a forged Host finds evil.example nowhere."""
+    certificate = claim_through_the_page(app, make_user, forged)  # Lee, with a certificate, is logged in on `forged`
+    slug = clinic(app, make_user, "boss@clinic-a.example", "Clinic A")
+    staff(app, make_user, slug, "boss@clinic-a.example", "learner@example.com", "Lee Learner", create=False)
+    make_user("instructor@example.com", "instructor", name="Ira Instructor")
+    make_user("admin@example.com", "admin", name="Ada Admin")
+    public = ["/", f"/verify/{certificate.code}", "/credentials/issuer", "/api/v1/openapi.json", "/login", "/register"]
+    visited: dict[str, int] = {}
+    leaks: list[str] = []
+    for email in (None, "learner@example.com", "boss@clinic-a.example", "instructor@example.com", "admin@example.com"):
+        with app.test_client() as browser:
+            if email and email != "learner@example.com":
+                assert login(browser, email).status_code == 302
+            elif email:
+                browser = forged
+            seen, found = crawl(browser, [*public, "/dashboard", "/account", f"/clinics/{slug}", "/admin"])
+            visited.update({f"{email or 'anonymous'} {path}": status for path, status in seen.items()})
+            leaks += found
+    assert not leaks, "\n".join(leaks)
+    assert not [page for page, status in visited.items() if status >= 500]
+    assert len(visited) > 60, sorted(visited)  # the crawl really went somewhere
+
+
+def test_absolute_urls_are_built_in_one_place():
+    """The crawl sees the pages a small world has; this sees the code: nothing but edu/public_urls.py may build an
+    address from the request (url_for's _external, request.host, host_url, url_root)."""
+    project = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"(?<![a-z])_external\s*=\s*True|request\.(host|host_url|url_root|root_url)\b")
+    found = [
+        f"{path.relative_to(project)}:{number}: {line.strip()}"
+        for folder in ("edu", "templates")
+        for path in sorted((project / folder).rglob("*"))
+        if path.suffix in (".py", ".html", ".txt", ".xml", ".json") and path.name != "public_urls.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not found, "\n".join(found)
