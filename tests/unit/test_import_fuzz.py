@@ -159,3 +159,33 @@ def test_numbers_are_read_exactly_as_before(text: str) -> None:
 
     former = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
     assert bool(_NUMBER_RE.match(text)) == bool(former.match(text))
+
+
+COURSE_FILES = ("course.yaml", "glossary.yaml", "references.yaml", "modules/basics/module.yaml",
+                "modules/basics/questions.yaml", "modules/basics/lessons/01-first.md")  # fmt: skip
+MINI_COURSE = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "courses" / "mini"
+
+
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(COURSE_FILES), st.one_of(yaml_inputs, st.binary(max_size=300)), st.booleans())
+def test_the_course_loader_reports_any_file_it_cannot_read_and_never_raises(name: str, text: str | bytes, splice: bool) -> None:
+    """Course files are parsed with the same bounded reader as uploads: a garbled file, or garbage spliced into a
+    good one, gives problems naming that file (or, rarely, a course that still loads), never an exception."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from edu.content import load_course
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "mini"
+        shutil.copytree(MINI_COURSE, root)
+        target = root / name
+        data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        if splice:
+            original = target.read_bytes()
+            data = original[: len(original) // 2] + data + original[len(original) // 2 :]
+        target.write_bytes(data)
+        result = load_course(root, display_root="mini")
+    assert result.problems or result.course is not None
+    assert all(str(problem).startswith("mini/") for problem in result.problems), result.problems
