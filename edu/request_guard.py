@@ -8,10 +8,11 @@ this module applies them to the URL map and to every part of a request a view ma
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import BadRequest
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 from .storable import MAX_ID, UnusableJSON, load_json, unstorable
@@ -19,6 +20,27 @@ from .storable import MAX_ID, UnusableJSON, load_json, unstorable
 
 class UnusableInput(BadRequest):
     """A request refused before any view ran; ``description`` says what was wrong."""
+
+
+class FormExpected(UnsupportedMediaType):
+    """A JSON body sent to a page that reads a form. Flask-WTF would hand the JSON's objects and lists to the
+    form's fields as if they were text (a 500 when a filter strips a dict); only views marked `takes_json` and the
+    API read JSON."""
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def takes_json(view: View) -> View:
+    """Mark a view that reads a JSON body; every other view outside the API is refused one (415)."""
+    view.takes_json = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_json() -> bool:
+    if request.blueprint == "api" or request.endpoint is None:
+        return True  # the API's own handlers say what they accept; an unknown address is a 404 anyway
+    return bool(getattr(current_app.view_functions.get(request.endpoint), "takes_json", False))
 
 
 class IdConverter(IntegerConverter):
@@ -71,17 +93,21 @@ def problem_in_request() -> str | None:
 
 
 def refuse_unusable_input() -> None:
+    if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS") and not _reads_json():
+        raise FormExpected("This address takes a form, not JSON: nothing was changed.")
     problem = problem_in_request()
     if problem is not None:
         raise UnusableInput(problem)
 
 
-def _refusal(error: UnusableInput) -> tuple[Response | str, int]:
+def _refusal(error: HTTPException) -> tuple[Response | str, int]:
     """JSON for a JSON request or the API (the autosave script shows ``message``), the error page otherwise."""
     message = error.description or "The request could not be understood."
+    code = error.code or 400
     if request.is_json or request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
-        return jsonify(error="bad_request", message=message), 400
-    return render_template("errors/error.html", code=400, title="Bad request", message=message), 400
+        return jsonify(error="bad_request" if code == 400 else "unsupported_media_type", message=message), code
+    title = "Bad request" if code == 400 else "Unsupported request"
+    return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
 def init_app(app: Flask) -> None:
@@ -90,3 +116,4 @@ def init_app(app: Flask) -> None:
     converters["int"] = IdConverter
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_unusable_input)
     app.register_error_handler(UnusableInput, _refusal)
+    app.register_error_handler(FormExpected, _refusal)

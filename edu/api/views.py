@@ -35,6 +35,8 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
     status = error.code or 500
     if status == 429:
         return _error(429, "rate_limited", "Too many requests. Wait a minute and try again.")
+    if status == 413:
+        return _error(413, "request_entity_too_large", "The request body is larger than this site accepts.")
     return _error(status, (error.name or "error").lower().replace(" ", "_"), error.description or "")
 
 

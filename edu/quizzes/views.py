@@ -19,6 +19,7 @@ from edu.catalog.models import Course
 from edu.certificates import services as certificate_services
 from edu.db import session
 from edu.errors import Conflict, DomainError, Invalid, NotFound
+from edu.request_guard import takes_json
 
 from . import attempts
 from .attempts import GRADING_METHODS
@@ -111,6 +112,7 @@ def attempt(attempt_id: int) -> str | WerkzeugResponse:
 
 @bp.post("/attempts/<int:attempt_id>/answers/<int:slot>")
 @login_required
+@takes_json
 def autosave(attempt_id: int, slot: int) -> tuple[Response, int]:
     """JSON autosave of one answer: {"response": ...}; the CSRF token comes in the X-CSRFToken header."""
     payload = request.get_json(silent=True)
@@ -204,6 +206,8 @@ def _issue_certificate_if_complete(course_id: int | None) -> None:
             f"You have completed {course.title}. Your certificate {result.certificate.code} is on your Certificates page.",
             "success",
         )
+    elif result.awaiting_verification:
+        flash(f"You have completed {course.title}. {certificate_services.AWAITING_VERIFICATION}", "info")
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
