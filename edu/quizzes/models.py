@@ -151,7 +151,8 @@ class Quiz(Base):
     title: Mapped[str] = mapped_column(String(300))
     questions: Mapped[int]
     pass_mark: Mapped[int] = mapped_column(default=70)
-    attempts_allowed: Mapped[int | None] = mapped_column(default=3)
+    attempts_allowed: Mapped[int | None]
+    """None: unlimited. No column default: SQLAlchemy would fill it into an INSERT whose value is None."""
     delay_minutes: Mapped[int] = mapped_column(default=0)
     time_limit_minutes: Mapped[int | None]
     grading_method: Mapped[str] = mapped_column(String(10), default="highest")
