@@ -140,6 +140,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "default"),
         # Password reset
         "PASSWORD_RESET_HOURS": int(os.environ.get("PASSWORD_RESET_HOURS", "2")),
+        # Email confirmation links: long enough for a mail that waits in a queue or a weekend inbox.
+        "EMAIL_VERIFICATION_HOURS": int(os.environ.get("EMAIL_VERIFICATION_HOURS", "48")),
         # Mail: "log" writes to the log and the admin outbox page; "smtp" sends.
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if os.environ.get("SMTP_HOST") else "log"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Needlepoint CE <no-reply@localhost>"),

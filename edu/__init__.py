@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .auth.admin import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .catalog.admin import bp as course_admin_bp
     from .catalog.views import bp as catalog_bp
     from .certificates.views import bp as certificates_bp
     from .clinics.views import bp as clinics_bp
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(course_admin_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(banks_bp)

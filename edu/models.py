@@ -1,6 +1,6 @@
 """Every domain's models in one import, for Alembic and the tests. Nothing imports this module back."""
 
-from edu.auth.models import LoginSession, PasswordResetToken, User, UserRole
+from edu.auth.models import EmailVerificationToken, LoginSession, PasswordResetToken, User, UserRole
 from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, LessonOpening, Module
 from edu.certificates.models import Certificate, CertificateEvent, ReminderSent, StatusList, VerificationLog
 from edu.clinics.models import Clinic, ClinicAdmin, DigestSent, StaffEvent, StaffLink
@@ -19,6 +19,7 @@ __all__ = [
     "Course",
     "CourseVersion",
     "DigestSent",
+    "EmailVerificationToken",
     "Enrolment",
     "Lesson",
     "LessonCompletion",

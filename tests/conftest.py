@@ -161,15 +161,50 @@ def make_user(app: Flask) -> Callable[..., int]:
     from edu.auth import services
     from edu.db import session
 
-    def make(email: str = "learner@example.com", *roles: str, name: str = "Lee Learner", password: str = PASSWORD) -> int:
+    def make(
+        email: str = "learner@example.com",
+        *roles: str,
+        name: str = "Lee Learner",
+        password: str = PASSWORD,
+        verified: bool = True,
+    ) -> int:
+        """An account whose address is confirmed, as most tests need; `verified=False` for one that registered and
+        has not opened its confirmation link yet."""
         with app.app_context():
-            user = services.register(name=name, email=email, password=password, licence_number="PT-1234", jurisdiction="Testland")
+            user = services.register(
+                name=name,
+                email=email,
+                password=password,
+                licence_number="PT-1234",
+                jurisdiction="Testland",
+                verified=verified,
+            )
             for role in roles:
                 services.grant_role(user, role)
             session.commit()
             return user.id
 
     return make
+
+
+def assign_instructor(app: Flask, email: str, slug: str = "mini") -> None:
+    """Assign an instructor to a synced course, as an admin would: instructors act on their courses' outcomes only."""
+    from edu.catalog import instructors
+    from edu.db import session
+
+    with app.app_context():
+        instructors.assign(None, instructors.get_course(None, slug), email)
+        session.commit()
+
+
+@pytest.fixture
+def teach(app: Flask) -> Callable[..., None]:
+    """`teach(email, slug="mini")`: assign that instructor to the course."""
+
+    def assign(email: str, slug: str = "mini") -> None:
+        assign_instructor(app, email, slug)
+
+    return assign
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD, remember: bool = False) -> Any:

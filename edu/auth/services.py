@@ -1,4 +1,5 @@
-"""Account rules: registration, authentication, login sessions, password changes and resets, roles.
+"""Account rules: registration, email verification, authentication, login sessions, password changes and resets,
+roles.
 
 Services take the acting user where a rule depends on who acts, flush but never commit, and never
 touch the request: the views own the transaction and the cookies.
@@ -17,7 +18,7 @@ from edu.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import passwords, tokens
 from .emails import UnusableEmail, usable_email
-from .models import LoginSession, PasswordResetToken, Profession, Role, User, UserRole
+from .models import EmailVerificationToken, LoginSession, PasswordResetToken, Profession, Role, User, UserRole
 
 
 def normalise_email(email: str) -> str:
@@ -40,7 +41,10 @@ def register(
     profession: str = Profession.PT.value,
     licence_number: str | None = None,
     jurisdiction: str | None = None,
+    verified: bool = False,
 ) -> User:
+    """A new account. Its address is unverified until its owner opens a confirmation link, unless `verified`: an
+    administrator creating the account (the CLI) vouches for the address."""
     try:
         email = usable_email(email)
     except UnusableEmail as exc:
@@ -57,6 +61,7 @@ def register(
         profession=profession,
         licence_number=(licence_number or "").strip() or None,
         jurisdiction=(jurisdiction or "").strip() or None,
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     session.flush()
@@ -209,6 +214,48 @@ def reset_password(raw: str, new: str) -> User:
         select(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
     ):
         other.used_at = now
+    return user
+
+
+# --- email verification --------------------------------------------------------------------------
+
+BAD_VERIFICATION_LINK = (
+    "This confirmation link is not valid: it may have expired, been used already, or been copied incompletely."
+)
+
+
+def request_email_verification(user: User, lifetime: timedelta, *, now: datetime | None = None) -> str | None:
+    """A fresh single-use confirmation token for the account's current address, or None when it is confirmed
+    already. Earlier links keep working until they expire or one of them is used."""
+    if user.email_verified:
+        return None
+    raw, hashed = tokens.new_token()
+    session.add(
+        EmailVerificationToken(user_id=user.id, email=user.email, token_hash=hashed, expires_at=(now or utcnow()) + lifetime)
+    )
+    session.flush()
+    return raw
+
+
+def verify_email(raw: str, *, now: datetime | None = None) -> User:
+    """Confirm the address a link was sent to. Using one link spends every outstanding link of the account; a link
+    sent to an address the account no longer uses confirms nothing."""
+    now = now or utcnow()
+    token = session.scalar(
+        select(EmailVerificationToken).where(EmailVerificationToken.token_hash == tokens.digest(raw)).with_for_update()
+    )
+    if token is None or token.used_at is not None or token.expires_at <= now:
+        raise Invalid(BAD_VERIFICATION_LINK)
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active or user.email != token.email:
+        raise Invalid(BAD_VERIFICATION_LINK)
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    for pending in session.scalars(
+        select(EmailVerificationToken).where(EmailVerificationToken.user_id == user.id, EmailVerificationToken.used_at.is_(None))
+    ):
+        pending.used_at = now
+    session.flush()
     return user
 
 

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from edu import public_urls
+from edu.certificates import services as certificates
 from edu.db import session
 from edu.errors import Conflict, Invalid
 from edu.extensions import limiter
@@ -45,6 +47,36 @@ def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
+def _own_account_key() -> str:
+    return f"verify-email:{getattr(current_user, 'id', None)}"
+
+
+def _verification_hours() -> int:
+    return int(current_app.config["EMAIL_VERIFICATION_HOURS"])
+
+
+def _send_confirmation(user: User, token: str) -> bool:
+    """Mail the confirmation link, after the commit that stored its token; False (logged, nothing undone) when the
+    mail server refused it, so registration never fails because of the mail server."""
+    hours = _verification_hours()
+    link = public_urls.external("auth.verify_email", token=token)  # PUBLIC_URL, never the request's Host
+    try:
+        mail.send(
+            user.email,
+            "Confirm your email address",
+            f"Hello {user.name},\n\nPlease confirm that this is your email address by opening this link within {hours} "
+            f"hours (it works once):\n\n{link}\n\nUntil you confirm it, you cannot answer clinic invitations, and "
+            "certificates you earn wait for it.\n\nIf you did not create an account on Needlepoint CE, ignore this "
+            "message.\n",
+        )
+        session.commit()
+    except (smtplib.SMTPException, OSError):
+        session.rollback()
+        current_app.logger.exception("could not send the confirmation email to user %s", user.id)
+        return False
+    return True
+
+
 def _begin_session(user: User, remember: bool) -> None:
     lifetime = (
         timedelta(days=current_app.config["REMEMBER_COOKIE_DURATION_DAYS"])
@@ -78,9 +110,14 @@ def register() -> Response | tuple[str, int]:
             session.rollback()
             form.password.errors = [*form.password.errors, exc.message]
         else:
+            token = services.request_email_verification(user, timedelta(hours=_verification_hours()))
             _begin_session(user, remember=False)
             session.commit()
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
+            if token is not None and _send_confirmation(user, token):
+                flash(f"We sent a link to {user.email}: open it to confirm your email address.", "info")
+            else:
+                flash("We could not send the confirmation email just now. Use the button below to send it again.", "error")
             return redirect(safe_next(request.args.get("next")) or url_for("catalog.index"))
     return render_template("auth/register.html", form=form), 200 if request.method == "GET" else 400
 
@@ -169,6 +206,59 @@ def change_password() -> str | Response | tuple[str, int]:
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
+
+
+@bp.get("/verify-email/<token>")
+@limiter.limit("10 per minute")
+def verify_email(token: str) -> str | Response | tuple[str, int]:
+    """The link in the confirmation email. It needs no login (the token names the account), and what was held back
+    waiting for the address is released now: certificates the learner has already earned are issued."""
+    try:
+        if len(token) > 100:
+            raise Invalid(services.BAD_VERIFICATION_LINK)
+        user = services.verify_email(token)
+    except Invalid:
+        session.rollback()
+        return render_template("auth/verify_invalid.html"), 400
+    session.commit()
+    flash(f"Thank you: {user.email} is confirmed.", "success")
+    try:
+        issued = certificates.issue_earned(user)
+        session.commit()
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("issuing earned certificates failed for user %s", user.id)
+        flash("We could not issue your certificates just now. Open each course's certificate page to claim them.", "error")
+    else:
+        for certificate in issued:
+            flash(f"Your certificate {certificate.code} for {certificate.course_title} has been issued.", "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/verify-email")
+@login_required
+@limiter.limit("10 per hour")
+@limiter.limit("3 per hour;10 per day", key_func=_own_account_key)
+def resend_verification() -> Response:
+    """The 'send the confirmation email again' button: to the account's own address only, and throttled per
+    account, so it cannot be turned into a way of mailing someone else or flooding one inbox."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    user: User = current_user._get_current_object()
+    token = services.request_email_verification(user, timedelta(hours=_verification_hours()))
+    session.commit()
+    if token is None:
+        flash(f"{user.email} is confirmed already.", "info")
+    elif _send_confirmation(user, token):
+        flash(
+            f"We sent a new confirmation link to {user.email}. It works once, within {_verification_hours()} hours.",
+            "info",
+        )
+    else:
+        flash("We could not send the confirmation email just now. Please try again later.", "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.account"))
 
 
 @bp.route("/reset", methods=["GET", "POST"])

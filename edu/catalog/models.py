@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from edu.auth.models import User
 from edu.db import Base, utcnow
 
 
@@ -152,3 +153,24 @@ class LessonOpening(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
     lesson_key: Mapped[str] = mapped_column(String(80))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CourseInstructor(Base):
+    """An instructor assigned to a course: they act on its outcomes (gradebooks, attempts, regrades, accommodations,
+    item analysis, quiz settings, certificates). Admins act on every course without a row here."""
+
+    __tablename__ = "course_instructors"
+    __table_args__ = (
+        UniqueConstraint("course_id", "user_id"),
+        Index("ix_course_instructors_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    """The admin who assigned them; None from the command line."""
+
+    course: Mapped[Course] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -44,7 +44,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from edu.auth.models import Role, User
-from edu.catalog.models import Course, CourseVersion, Lesson, LessonCompletion, Module
+from edu.catalog import policy
+from edu.catalog.models import Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
 from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
 from edu.quizzes.attempts import grade_by_method as quiz_grade
@@ -71,6 +72,10 @@ from .status_list import (
 
 RENEWAL_WINDOW_DAYS = 90
 _ISSUE_RETRIES = 4
+AWAITING_VERIFICATION = (
+    "Your certificate will be issued as soon as you confirm your email address: open the link we emailed you, "
+    "or send it again with the button at the top of the page."
+)
 
 signals = Namespace()
 certificate_issued = signals.signal("certificate-issued")
@@ -300,6 +305,9 @@ class IssueResult:
     certificate: Certificate | None
     created: bool
     completion: Completion | None
+    awaiting_verification: bool = False
+    """The course is complete, but the learner's email address is not confirmed yet: nothing was issued. Confirming
+    it issues what was earned (`issue_earned`)."""
 
 
 def _lock_user(user_id: int) -> None:
@@ -403,7 +411,10 @@ def issue_if_complete(user: User, course: Course, *, now: datetime | None = None
     """Issue the learner's certificate for the current cycle if the course is complete, exactly once.
 
     Returns the certificate of the cycle (created now or earlier) or None with the completion saying what is
-    missing. Safe to call after every graded attempt: it is cheap when nothing changed and idempotent."""
+    missing. Safe to call after every graded attempt: it is cheap when nothing changed and idempotent.
+
+    A certificate names a person whose address we have confirmed: for an unconfirmed account the completion is
+    evaluated (and the attempts and lessons behind it are kept as always) but issuing waits for the confirmation."""
     now = now or utcnow()
     _lock_user(user.id)
     for _ in range(_ISSUE_RETRIES):
@@ -413,6 +424,8 @@ def issue_if_complete(user: User, course: Course, *, now: datetime | None = None
         completion = evaluate_completion(user, course, now=now)
         if not completion.complete or completion.completed_at is None:
             return IssueResult(None, False, completion)
+        if not user.email_verified:
+            return IssueResult(None, False, completion, awaiting_verification=True)
         try:
             certificate = _new_certificate(
                 user=user,
@@ -442,6 +455,25 @@ def issue_if_complete(user: User, course: Course, *, now: datetime | None = None
     raise Conflict("The certificate could not be issued just now. Please try again.")
 
 
+def issue_earned(user: User, *, now: datetime | None = None) -> list[Certificate]:
+    """Issue every certificate the learner has earned but not received: what waited for their address to be
+    confirmed. Looks at the courses they enrolled in; a completion too old to certify today is skipped."""
+    issued = []
+    courses = session.scalars(
+        select(Course).where(Course.id.in_(select(Enrolment.course_id).where(Enrolment.user_id == user.id))).order_by(Course.id)
+    ).all()
+    for course in courses:
+        if course.current_version_id is None:
+            continue
+        try:
+            result = issue_if_complete(user, course, now=now)
+        except Conflict:
+            continue
+        if result.created and result.certificate is not None:
+            issued.append(result.certificate)
+    return issued
+
+
 # --- reading -----------------------------------------------------------------------------------------------------------
 
 
@@ -465,10 +497,11 @@ def _by_public_id(public_id: str) -> Certificate:
     return found
 
 
-def get_own(user: User, public_id: str, *, admin_may: bool = False) -> Certificate:
-    """The learner's own certificate (or any, for an admin when `admin_may`); anyone else gets a 404."""
+def get_own(user: User, public_id: str, *, staff_may: bool = False) -> Certificate:
+    """The learner's own certificate (or, when `staff_may`, one of a course the user teaches or any for an admin);
+    anyone else gets a 404."""
     found = _by_public_id(public_id)
-    if found.user_id != user.id and not (admin_may and user.has_role(Role.ADMIN)):
+    if found.user_id != user.id and not (staff_may and policy.teaches(user, found.course_id)):
         raise NotFound("No such certificate.")
     return found
 
@@ -534,14 +567,16 @@ def _csv_safe(value: str) -> str:
 
 
 def can_manage(actor: User | None) -> bool:
-    """Admins, and users with the instructor role. There is no course-instructor relation yet, so an instructor
-    manages the certificates of every course; when one exists, this is the one place to narrow it."""
+    """Admins and instructors may open the certificate pages; which certificates they then see and act on is
+    edu.catalog.policy's rule (those of the courses they teach, every one for an admin)."""
     return actor is not None and actor.has_role(Role.ADMIN, Role.INSTRUCTOR)
 
 
 def _require_manager(actor: User, certificate: Certificate | None = None) -> None:
     if not can_manage(actor):
         raise Forbidden("Only an administrator or an instructor of the course can do this.")
+    if certificate is not None:
+        policy.require_teaches(actor, certificate.course_id, "No such certificate.")
 
 
 def _flip_status_bit(certificate: Certificate, now: datetime) -> None:
@@ -616,10 +651,16 @@ def reissue(actor: User, certificate: Certificate, reason: str, *, now: datetime
 
 
 def search(actor: User, query: str, limit: int = 50) -> list[Certificate]:
-    """By code (sloppy input welcome), public id, or part of the learner's name."""
+    """By code (sloppy input welcome), public id, or part of the learner's name; certificates of the courses the
+    actor teaches."""
     _require_manager(actor)
     query = query.strip()[:100]
-    stmt = select(Certificate).order_by(Certificate.created_at.desc(), Certificate.id.desc()).limit(limit)
+    stmt = (
+        select(Certificate)
+        .where(policy.taught_filter(actor, Certificate.course_id))
+        .order_by(Certificate.created_at.desc(), Certificate.id.desc())
+        .limit(limit)
+    )
     if query:
         conditions = [func.lower(Certificate.learner_name).contains(query.lower(), autoescape=True)]
         with contextlib.suppress(InvalidCode):
@@ -633,6 +674,7 @@ def search(actor: User, query: str, limit: int = 50) -> list[Certificate]:
 def manage(actor: User, public_id: str) -> tuple[Certificate, list[CertificateEvent]]:
     _require_manager(actor)
     certificate = _by_public_id(public_id)
+    _require_manager(actor, certificate)
     events = list(
         session.scalars(
             select(CertificateEvent)

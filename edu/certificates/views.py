@@ -68,7 +68,7 @@ def mine() -> str:
 @bp.get("/certificates/<public_id>.pdf")
 @login_required
 def pdf(public_id: str) -> Response:
-    certificate = services.get_own(current_user, public_id, admin_may=True)
+    certificate = services.get_own(current_user, public_id, staff_may=True)
     data = render_certificate_pdf(certificate.snapshot(), signing.verify_url(certificate.code))
     return _download(data, "application/pdf", f"certificate-{certificate.code}.pdf")
 
@@ -125,6 +125,8 @@ def course_certificate(slug: str) -> str | WerkzeugResponse:
         session.commit()
         if result.certificate is not None:
             flash("Your certificate has been issued." if result.created else "Your certificate was already issued.", "success")
+        elif result.awaiting_verification:
+            flash(services.AWAITING_VERIFICATION, "info")
         else:
             flash("The course is not complete yet: see what remains below.", "info")
         return redirect(url_for("certificates.course_certificate", slug=slug))

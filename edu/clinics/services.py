@@ -48,6 +48,10 @@ INVITATION_DAYS = 30
 RESERVED_SLUGS = frozenset({"invitations", "join", "new", "static"})
 NO_CLINIC = "No such clinic."
 NO_INVITATION = "This invitation is not available: it may have been answered, cancelled or replaced by a newer one."
+CONFIRM_EMAIL_FIRST = (
+    "Confirm your email address before you answer this invitation: open the link we emailed you when you created "
+    "your account, or send it again with the button at the top of this page. The invitation waits for you."
+)
 WRONG_ACCOUNT = (
     "This invitation was sent to a different email address. Log in with the account that uses that address, "
     "or ask the clinic to invite the address of this account."
@@ -240,12 +244,17 @@ def _own_pending(actor: User, link_id: int, now: datetime) -> StaffLink:
 
 
 def respond(actor: User, link: StaffLink, accept: bool, *, now: datetime | None = None) -> StaffLink:
-    """Accept (the learner's consent) or decline. The link's token is spent either way."""
+    """Accept (the learner's consent) or decline. The link's token is spent either way.
+
+    Only an account whose address is confirmed may answer: an invitation goes to an address, and whoever registers
+    that address without owning it must neither join the clinic's staff nor turn the invitation down for its owner."""
     now = now or utcnow()
     if link.invited_email != normalise_email(actor.email):
         raise Forbidden(WRONG_ACCOUNT)
     if not _open(link, now):
         raise NotFound(NO_INVITATION)
+    if not actor.email_verified:
+        raise Forbidden(CONFIRM_EMAIL_FIRST)
     link.user_id, link.token_hash = actor.id, None
     if accept:
         link.accepted_at = now
@@ -295,7 +304,9 @@ class MyLinks:
 
 
 def my_links(actor: User, *, now: datetime | None = None) -> MyLinks:
-    """The learner's invitations (by email: an account created after the invitation sees it too) and links."""
+    """The learner's invitations (by email: an account created after the invitation sees it too) and links.
+    Invitations found by email alone are shown only once the address is confirmed: until then the account may
+    belong to someone who merely typed that address, and which clinics invited it is not theirs to learn."""
     now = now or utcnow()
     links = session.scalars(
         select(StaffLink)
@@ -308,7 +319,7 @@ def my_links(actor: User, *, now: datetime | None = None) -> MyLinks:
         )
         .order_by(StaffLink.invited_at.desc(), StaffLink.id.desc())
     ).all()
-    pending = [link for link in links if link.user_id is None and _open(link, now)]
+    pending = [link for link in links if link.user_id is None and _open(link, now) and actor.email_verified]
     sharing = [link for link in links if link.user_id == actor.id and link.state == "accepted"]
     past = [link for link in links if link.user_id == actor.id and link.state in ("declined", "withdrawn")]
     return MyLinks(pending, sharing, past)
@@ -331,12 +342,18 @@ def staff_links(actor: User, clinic: Clinic) -> list[StaffLink]:
 
 
 def consented(clinic_id: int) -> Select[Any]:
-    """User ids of the clinic's consenting staff, as a subquery: every read of learner data goes through it."""
-    return select(StaffLink.user_id).where(
-        StaffLink.clinic_id == clinic_id,
-        StaffLink.accepted_at.is_not(None),
-        StaffLink.withdrawn_at.is_(None),
-        StaffLink.user_id.is_not(None),
+    """User ids of the clinic's consenting staff, as a subquery: every read of learner data goes through it. Only
+    accounts with a confirmed address count (an unconfirmed one cannot accept; this holds should one ever lose its
+    confirmation)."""
+    return (
+        select(StaffLink.user_id)
+        .join(User, User.id == StaffLink.user_id)
+        .where(
+            StaffLink.clinic_id == clinic_id,
+            StaffLink.accepted_at.is_not(None),
+            StaffLink.withdrawn_at.is_(None),
+            User.email_verified_at.is_not(None),
+        )
     )
 
 
@@ -418,6 +435,7 @@ def _build_roster(clinic: Clinic, today: date, window_days: int, link_id: int | 
             StaffLink.clinic_id == clinic.id,
             StaffLink.accepted_at.is_not(None),
             StaffLink.withdrawn_at.is_(None),
+            User.email_verified_at.is_not(None),
         )
     )
     if link_id is not None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from edu.auth.models import Role, User
+from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.db import session, utcnow
 from edu.errors import Forbidden, Invalid, NotFound
@@ -96,9 +97,9 @@ class EditorOptions:
 
 
 def editor_options(actor: User) -> EditorOptions:
-    """Courses to attach to and every active bank with its active questions (two statements)."""
+    """The courses the actor teaches (to attach a quiz to) and every active bank with its active questions."""
     require_instructor(actor)
-    courses = [(c.id, c.title) for c in session.scalars(select(Course).order_by(Course.title))]
+    courses = [(c.id, c.title) for c in policy.taught_courses(actor)]
     grouped: dict[int, tuple[QuestionBank, list[BankQuestion]]] = {}
     for question, bank, version in session.execute(
         select(Question, QuestionBank, QuestionVersion)
@@ -227,12 +228,14 @@ def spec_from_form(form: QuizForm) -> QuizSpec:
 # --- validation -------------------------------------------------------------------------------------------------------
 
 
-def validate_spec(spec: QuizSpec) -> None:
-    """Raise Invalid listing every problem (one per line), or return when the quiz can be drawn for every attempt."""
+def validate_spec(actor: User, spec: QuizSpec) -> None:
+    """Raise Invalid listing every problem (one per line), or return when the quiz can be drawn for every attempt.
+
+    A course the actor does not teach is refused with the same words as a course that does not exist."""
     problems: list[str] = []
     if not spec.title.strip():
         problems.append("Enter a title for the quiz.")
-    if spec.course_id is None or session.get(Course, spec.course_id) is None:
+    if spec.course_id is None or session.get(Course, spec.course_id) is None or not policy.teaches(actor, spec.course_id):
         problems.append("Choose the course the quiz belongs to: learners enrolled in it can take the quiz.")
     if not 1 <= spec.pass_mark <= 100:
         problems.append("The pass mark must be between 1 and 100 %.")
@@ -346,7 +349,7 @@ def _apply(quiz: Quiz, spec: QuizSpec) -> None:
 
 def create_quiz(actor: User, spec: QuizSpec) -> Quiz:
     require_instructor(actor)
-    validate_spec(spec)
+    validate_spec(actor, spec)
     quiz = Quiz(kind="module", key=f"authored-{secrets.token_hex(4)}", module_key=None, source=AUTHORED, created_at=utcnow())
     _apply(quiz, spec)
     session.add(quiz)
@@ -357,13 +360,15 @@ def create_quiz(actor: User, spec: QuizSpec) -> Quiz:
 
 
 def can_edit(actor: User, quiz: Quiz, author_id: int | None) -> bool:
+    """Authored, and the actor's own or they are an admin (get_for_edit has checked that they teach its course)."""
     if quiz.source != AUTHORED:
         return False
     return actor.has_role(Role.ADMIN) or (actor.has_role(Role.INSTRUCTOR) and author_id == actor.id)
 
 
 def get_for_edit(actor: User, quiz_id: int) -> tuple[Quiz, Course, bool]:
-    """The quiz, its course, and whether the actor may change it (authored, and theirs or they are an admin)."""
+    """The quiz, its course, and whether the actor may change it; a quiz of a course the actor does not teach is
+    a 404."""
     require_instructor(actor)
     row = (
         session.execute(
@@ -379,6 +384,7 @@ def get_for_edit(actor: User, quiz_id: int) -> tuple[Quiz, Course, bool]:
     if row is None:
         raise NotFound("There is no quiz at this address.")
     quiz, course, author = row
+    policy.require_teaches(actor, course.id, "There is no quiz at this address.")
     return quiz, course, can_edit(actor, quiz, author)
 
 
@@ -388,7 +394,7 @@ def update_quiz(actor: User, quiz_id: int, spec: QuizSpec) -> Quiz:
         raise Forbidden("This quiz comes from the course files and is read-only here: change it in courses/ and sync.")
     if not editable:
         raise Forbidden("Only the instructor who created this quiz, or an admin, can change it.")
-    validate_spec(spec)
+    validate_spec(actor, spec)
     _apply(quiz, spec)
     session.flush()
     return quiz
@@ -413,20 +419,28 @@ class AccommodationsPage:
 
 
 def accommodations_page(actor: User, email: str | None) -> AccommodationsPage:
-    """The scopes one can choose (everything, a course, a quiz) and the current accommodations (of one learner when
-    searched): four statements."""
+    """The scopes the actor may choose (everything for an admin, the courses they teach and their quizzes) and the
+    current accommodations within them (of one learner when searched): four statements."""
     require_instructor(actor)
-    courses = list(session.scalars(select(Course).order_by(Course.title)))
+    courses = policy.taught_courses(actor)
     titles = {c.id: c.title for c in courses}
     quizzes = list(
-        session.scalars(select(Quiz).where(Quiz.retired_at.is_(None)).order_by(Quiz.course_id, Quiz.kind.desc(), Quiz.key))
+        session.scalars(
+            select(Quiz)
+            .where(Quiz.retired_at.is_(None), policy.taught_filter(actor, Quiz.course_id))
+            .order_by(Quiz.course_id, Quiz.kind.desc(), Quiz.key)
+        )
     )
-    scopes = [SelectChoice("all", "Every quiz")]
+    scopes = [SelectChoice("all", "Every quiz")] if policy.is_admin(actor) else []
     scopes += [SelectChoice(f"course:{c.id}", f"Every quiz of {c.title}") for c in courses]
     scopes += [SelectChoice(f"quiz:{q.id}", f"{q.title} ({titles.get(q.course_id, '')})") for q in quizzes]
     quiz_titles = {q.id: q.title for q in quizzes}
     learner = None
-    query = select(Accommodation, User).join(User, User.id == Accommodation.user_id)
+    query = (
+        select(Accommodation, User)
+        .join(User, User.id == Accommodation.user_id)
+        .where(policy.taught_filter(actor, Accommodation.course_id))
+    )
     if email:
         learner = session.scalar(select(User).where(User.email == email.lower()))
         query = query.where(Accommodation.user_id == (learner.id if learner else -1))
@@ -452,7 +466,10 @@ def save_accommodation(
     extra_attempts: int,
     note: str | None,
 ) -> User:
-    """Find the learner by email and set their accommodation through the engine's set_accommodation."""
+    """Find the learner by email and set their accommodation through the engine's set_accommodation.
+
+    A scope outside what the actor may choose (another course, every quiz for an instructor) gets the same answer
+    as one that does not exist."""
     require_instructor(actor)
     learner = session.scalar(select(User).where(User.email == email.strip().lower()))
     if learner is None:
@@ -460,16 +477,17 @@ def save_accommodation(
     quiz = course = None
     kind, _, ident = scope.partition(":")
     target = parse_id(ident)
+    unknown = Invalid("Choose what the accommodation applies to.")
     if kind == "quiz" and target is not None:
         quiz = session.get(Quiz, target)
-        if quiz is None:
-            raise Invalid("Choose what the accommodation applies to.")
+        if quiz is None or not policy.teaches(actor, quiz.course_id):
+            raise unknown
     elif kind == "course" and target is not None:
         course = session.get(Course, target)
-        if course is None:
-            raise Invalid("Choose what the accommodation applies to.")
-    elif kind != "all":
-        raise Invalid("Choose what the accommodation applies to.")
+        if course is None or not policy.teaches(actor, course.id):
+            raise unknown
+    elif kind != "all" or not policy.is_admin(actor):
+        raise unknown
     set_accommodation(
         actor,
         learner,

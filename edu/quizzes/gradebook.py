@@ -17,6 +17,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from edu.auth.models import Role, User
+from edu.catalog import policy
 from edu.catalog.models import Course, Enrolment
 from edu.catalog.seat_time import ModuleTime, time_on_task
 from edu.db import session, utcnow
@@ -38,16 +39,18 @@ from .quizzes import course_quizzes
 
 
 def require_instructor(actor: User) -> None:
+    """The role check for the instructor pages; which course's objects they may open is edu.catalog.policy's."""
     if not actor.has_role(Role.INSTRUCTOR):
         raise Forbidden("Only instructors and administrators can see gradebooks and quiz results.")
 
 
 def get_quiz(actor: User, quiz_id: int) -> tuple[Quiz, Course]:
-    """A quiz with its course (one statement), for an instructor."""
+    """A quiz with its course, for an instructor of that course (an admin, or a 404)."""
     require_instructor(actor)
     row = session.execute(select(Quiz, Course).join(Course, Course.id == Quiz.course_id).where(Quiz.id == quiz_id)).first()
     if row is None:
         raise NotFound("There is no quiz at this address.")
+    policy.require_teaches(actor, row[1].id, "There is no quiz at this address.")
     return row[0], row[1]
 
 
@@ -143,12 +146,19 @@ def _grid(course: Course, quizzes: list[Quiz], quiz: Quiz | None = None) -> Grad
     return Gradebook(course, quizzes, rows, quiz)
 
 
+def gradebook_courses(actor: User) -> list[Course]:
+    """The courses whose gradebooks the actor may open: those they teach (every course for an admin)."""
+    require_instructor(actor)
+    return policy.taught_courses(actor)
+
+
 def course_gradebook(actor: User, slug: str) -> Gradebook:
     """Every learner of the course (enrolled, or with an attempt) against every live quiz of the course."""
     require_instructor(actor)
     course = session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
         raise NotFound("No such course.")
+    policy.require_teaches(actor, course.id, "No such course.")
     return _grid(course, course_quizzes(course.id))
 
 
@@ -248,6 +258,7 @@ def attempt_detail(actor: User, attempt_id: int) -> AttemptDetail:
     if row is None:
         raise NotFound("No such attempt.")
     attempt, quiz, course, learner = row
+    policy.require_teaches(actor, course.id, "No such attempt.")
     current = aliased(QuestionVersion)
     items = session.execute(
         select(AttemptItem, QuestionVersion, Question.key, QuestionBank.slug, QuestionBank.title, current.number)
@@ -323,14 +334,16 @@ class QuizSummary:
 
 
 def quiz_overview(actor: User) -> list[QuizSummary]:
-    """Every quiz (course module quizzes, finals, authored quizzes) with its graded attempts, mean and pass rate.
+    """Every quiz of the courses the actor teaches (module quizzes, finals, authored quizzes) with its graded
+    attempts, mean and pass rate.
 
-    Two statements: the quizzes with their courses, and one aggregate over every graded attempt.
+    Two statements: the quizzes with their courses, and one aggregate over their graded attempts.
     """
     require_instructor(actor)
     quizzes = session.execute(
         select(Quiz, Course)
         .join(Course, Course.id == Quiz.course_id)
+        .where(policy.taught_filter(actor, Quiz.course_id))
         .order_by(Quiz.retired_at.is_not(None), Course.title, Quiz.kind.desc(), Quiz.source, Quiz.key)
     ).all()
     figures = {
@@ -343,7 +356,8 @@ def quiz_overview(actor: User) -> list[QuizSummary]:
                 func.avg(Attempt.score),
                 func.sum(case((Attempt.passed.is_(True), 1), else_=0)),
             )
-            .where(Attempt.graded_at.is_not(None))
+            .join(Quiz, Quiz.id == Attempt.quiz_id)
+            .where(Attempt.graded_at.is_not(None), policy.taught_filter(actor, Quiz.course_id))
             .group_by(Attempt.quiz_id)
         )
     }

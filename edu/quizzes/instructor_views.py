@@ -2,7 +2,8 @@
 corrected key, item analysis with charts, quiz assembly from banks, and accommodations.
 
 Every route needs the instructor role (admins pass too); the services check it again and load each object
-themselves (an unknown id is a 404). Views parse input, call services, commit once, render or redirect.
+themselves: an unknown id, or an object of a course the instructor does not teach (edu.catalog.policy), is a 404.
+Views parse input, call services, commit once, render or redirect.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ bp = Blueprint("instructor", __name__, url_prefix="/instructor/quizzes")
 @role_required(Role.INSTRUCTOR)
 def index() -> str:
     summaries = gradebook.quiz_overview(current_user)
-    courses = sorted({(s.course.slug, s.course.title) for s in summaries}, key=lambda c: c[1])
+    courses = [(c.slug, c.title) for c in gradebook.gradebook_courses(current_user)]
     return render_template("instructor/index.html", summaries=summaries, courses=courses, quiz_url=quiz_url)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from edu.auth.models import Role, User
+from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.content.itemwriting import enemy_groups_among
 from edu.db import session, utcnow
@@ -382,20 +383,26 @@ def set_accommodation(
     """Grant (or change) a learner's extra time and attempts; instructors and admins only.
 
     Scope: one quiz, every quiz of `course` (quiz None), or every quiz (both None). Applies to attempts
-    started from now on: a running attempt keeps the deadline it started with.
+    started from now on: a running attempt keeps the deadline it started with. An instructor sets them for the
+    courses they teach; one for every quiz reaches every course, so only an admin sets that.
     """
     if not actor.has_role(Role.INSTRUCTOR, Role.ADMIN):
         raise Forbidden("Only instructors and administrators can set accommodations.")
+    if quiz is not None:
+        course_id: int | None = quiz.course_id
+    else:
+        course_id = course.id if course is not None else None
+    if course_id is None:
+        if not policy.is_admin(actor):
+            raise Forbidden("Only an administrator can set an accommodation for every quiz.")
+    else:
+        policy.require_teaches(actor, course_id, "There is no quiz at this address.")
     if not 1.0 <= float(time_multiplier) <= MAX_MULTIPLIER:
         raise Invalid(f"The time multiplier must be between 1 and {MAX_MULTIPLIER:g}.")
     if not 0 <= int(extra_minutes) <= MAX_EXTRA_MINUTES:
         raise Invalid(f"Extra minutes must be between 0 and {MAX_EXTRA_MINUTES}.")
     if not 0 <= int(extra_attempts) <= MAX_EXTRA_ATTEMPTS:
         raise Invalid(f"Extra attempts must be between 0 and {MAX_EXTRA_ATTEMPTS}.")
-    if quiz is not None:
-        course_id: int | None = quiz.course_id
-    else:
-        course_id = course.id if course is not None else None
     quiz_id = quiz.id if quiz is not None else None
     row = session.scalar(
         select(Accommodation).where(

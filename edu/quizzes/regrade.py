@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from edu.auth.models import User
+from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.db import session, utcnow
 from edu.errors import Conflict, NotFound
@@ -157,6 +158,7 @@ def plan_regrade(actor: User, quiz_id: int, *, lock: bool = False) -> Plan:
     if row is None:
         raise NotFound("There is no quiz at this address.")
     quiz, course = row
+    policy.require_teaches(actor, course.id, "There is no quiz at this address.")
     plan = Plan(quiz, course)
 
     current = aliased(QuestionVersion)
@@ -334,8 +336,12 @@ def apply_regrade(actor: User, quiz_id: int, fingerprint: str | None = None) -> 
 
 
 def regrade_history(actor: User, quiz_id: int) -> list[RegradeRun]:
-    """Earlier regrades of the quiz, newest first, with who ran them (one statement)."""
+    """Earlier regrades of the quiz, newest first, with who ran them."""
     require_instructor(actor)
+    course_id = session.scalar(select(Quiz.course_id).where(Quiz.id == quiz_id))
+    if course_id is None:
+        raise NotFound("There is no quiz at this address.")
+    policy.require_teaches(actor, course_id, "There is no quiz at this address.")
     return list(
         session.scalars(
             select(RegradeRun)

@@ -281,9 +281,10 @@ def test_learners_cannot_reach_the_admin_pages(app, mini_course, make_user, clie
         assert session.get(Certificate, c.id).status == "valid"  # type: ignore[union-attr]
 
 
-def test_instructor_searches_by_code_and_name(app, mini_course, make_user, client):
+def test_instructor_searches_by_code_and_name(app, mini_course, make_user, teach, client):
     c = certify(app, make_user)
     make_user("teacher@example.com", "instructor")
+    teach("teacher@example.com")
     login(client, "teacher@example.com")
     assert c.code in client.get("/admin/certificates").get_data(as_text=True)
     assert c.code in client.get("/admin/certificates", query_string={"q": c.code.lower().replace("-", "")}).get_data(as_text=True)
@@ -292,9 +293,10 @@ def test_instructor_searches_by_code_and_name(app, mini_course, make_user, clien
     assert c.code not in nobody and "No certificates match" in nobody
 
 
-def test_revoke_through_the_admin_page_needs_confirmation(app, mini_course, make_user, client):
+def test_revoke_through_the_admin_page_needs_confirmation(app, mini_course, make_user, teach, client):
     c = certify(app, make_user)
     make_user("teacher@example.com", "instructor")
+    teach("teacher@example.com")
     login(client, "teacher@example.com")
     detail = f"/admin/certificates/{c.public_id}"
     page = client.get(detail).get_data(as_text=True)

@@ -59,8 +59,9 @@ def test_learners_get_403_everywhere_and_visitors_must_log_in(app, client, learn
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_quiz_list_shows_every_quiz_with_figures_and_the_nav_link(app, instructor, make_user, tmp_path):
+def test_quiz_list_shows_every_quiz_with_figures_and_the_nav_link(app, instructor, make_user, teach, tmp_path):
     sync_folder(app, course_copy(tmp_path))
+    teach("tess@example.com")
     enrol(app, make_user, "ann@example.com")
     take(app, "ann@example.com", ("q-single", "q-tf", "q-match"))  # 40 %: fail
     take(app, "ann@example.com")  # 100 %
@@ -76,8 +77,9 @@ def test_quiz_list_shows_every_quiz_with_figures_and_the_nav_link(app, instructo
 # --- gradebook --------------------------------------------------------------------------------------------------------
 
 
-def test_gradebook_page_csv_and_attempt_detail(app, instructor, make_user, tmp_path):
+def test_gradebook_page_csv_and_attempt_detail(app, instructor, make_user, teach, tmp_path):
     sync_folder(app, course_copy(tmp_path))
+    teach("tess@example.com")
     enrol(app, make_user, "ann@example.com", "Ann Able")
     enrol(app, make_user, "bob@example.com", "Bob <b>Bold</b>")
     first = take(app, "ann@example.com", ("q-single",))
@@ -121,8 +123,9 @@ def _cohort(app, make_user, size: int) -> None:
 
 
 def test_gradebook_and_analysis_pages_issue_the_same_statements_for_2_or_15_learners(
-    app, instructor, make_user, mini_course, count_queries
+    app, instructor, make_user, mini_course, teach, count_queries
 ):
+    teach("tess@example.com")
     qid = quiz_id(app)
     pages = {
         "course gradebook": "/instructor/quizzes/courses/mini/gradebook",
@@ -151,9 +154,10 @@ def test_gradebook_and_analysis_pages_issue_the_same_statements_for_2_or_15_lear
 # --- regrade ----------------------------------------------------------------------------------------------------------
 
 
-def test_regrade_dry_run_then_apply_then_nothing_left(app, instructor, make_user, tmp_path):
+def test_regrade_dry_run_then_apply_then_nothing_left(app, instructor, make_user, teach, tmp_path):
     copy = course_copy(tmp_path)
     sync_folder(app, copy)
+    teach("tess@example.com")
     enrol(app, make_user, "ann@example.com", "Ann Able")
     enrol(app, make_user, "cat@example.com", "Cat Calm")
     take(app, "ann@example.com")
@@ -201,7 +205,8 @@ def test_regrade_dry_run_then_apply_then_nothing_left(app, instructor, make_user
 # --- item analysis ----------------------------------------------------------------------------------------------------
 
 
-def test_analysis_page_has_figures_glossary_warning_flags_charts_and_tables(app, instructor, make_user, mini_course):
+def test_analysis_page_has_figures_glossary_warning_flags_charts_and_tables(app, instructor, make_user, mini_course, teach):
+    teach("tess@example.com")
     _cohort(app, make_user, 6)
     qid = quiz_id(app)
     response = instructor.get(f"/instructor/quizzes/{qid}/analysis?attempts=first")
@@ -278,7 +283,8 @@ def quiz_form(ids: dict[str, int], **changes: object) -> dict[str, object]:
     return data
 
 
-def test_assemble_a_quiz_and_a_learner_takes_it(app, instructor, mini_course, make_user):
+def test_assemble_a_quiz_and_a_learner_takes_it(app, instructor, mini_course, make_user, teach):
+    teach("tess@example.com")
     ids = _ids(app)
     page = instructor.get("/instructor/quizzes/new").get_data(as_text=True)
     assert "Assemble a quiz" in page and "<code>q-single</code>" in page
@@ -347,7 +353,8 @@ def test_assemble_a_quiz_and_a_learner_takes_it(app, instructor, mini_course, ma
         ({"title": " "}, "Enter a title for the quiz."),
     ],
 )
-def test_assembly_validation_shows_clear_messages_and_saves_nothing(app, instructor, mini_course, changes, message):
+def test_assembly_validation_shows_clear_messages_and_saves_nothing(app, instructor, mini_course, teach, changes, message):
+    teach("tess@example.com")
     ids = _ids(app)
     response = post_form(instructor, "/instructor/quizzes/new", quiz_form(ids, **changes), page="/instructor/quizzes/new")
     assert response.status_code == 400
@@ -356,7 +363,8 @@ def test_assembly_validation_shows_clear_messages_and_saves_nothing(app, instruc
         assert session.scalar(select(Quiz).where(Quiz.source == "authored")) is None
 
 
-def test_course_quizzes_are_read_only_and_other_instructors_cannot_edit(app, instructor, mini_course, make_user):
+def test_course_quizzes_are_read_only_and_other_instructors_cannot_edit(app, instructor, mini_course, make_user, teach):
+    teach("tess@example.com")
     qid = quiz_id(app)
     page = instructor.get(f"/instructor/quizzes/{qid}/edit").get_data(as_text=True)
     assert 'id="read-only"' in page and "<form" not in page.split("<main", 1)[1].split("</main>")[0].replace('class="inline"', "")
@@ -368,6 +376,7 @@ def test_course_quizzes_are_read_only_and_other_instructors_cannot_edit(app, ins
     with app.app_context():
         authored = session.scalar(select(Quiz.id).where(Quiz.source == "authored"))
     make_user("other@example.com", "instructor")
+    teach("other@example.com")  # teaches the course too, but did not assemble the quiz
     other = app.test_client()
     login(other, "other@example.com")
     assert "Only the instructor who assembled" in other.get(f"/instructor/quizzes/{authored}/edit").get_data(as_text=True)
@@ -386,7 +395,8 @@ def test_course_quizzes_are_read_only_and_other_instructors_cannot_edit(app, ins
 # --- accommodations ---------------------------------------------------------------------------------------------------
 
 
-def test_accommodations_are_set_by_email_and_listed(app, instructor, mini_course, make_user):
+def test_accommodations_are_set_by_email_and_listed(app, instructor, mini_course, make_user, teach):
+    teach("tess@example.com")
     make_user("lee@example.com", name="Lee Learner")
     qid = quiz_id(app)
     page = instructor.get("/instructor/quizzes/accommodations").get_data(as_text=True)

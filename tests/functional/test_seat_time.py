@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from edu.catalog.models import Course, CourseVersion, LessonCompletion, LessonOpening
 from edu.db import session, utcnow
-from tests.conftest import login
+from tests.conftest import assign_instructor, login
 from tests.functional.test_catalog import complete, enrol
 
 
@@ -91,6 +91,7 @@ def test_time_on_task_shows_on_the_transcript_and_in_the_gradebook(app, mini_cou
     assert "1 h 12 min" in transcript  # 12 min + the 60-minute cap
 
     make_user("teacher@example.com", "instructor", name="Ida Instructor")
+    assign_instructor(app, "teacher@example.com")
     teacher = app.test_client()
     login(teacher, "teacher@example.com")
     book = teacher.get("/instructor/quizzes/courses/mini/gradebook").get_data(as_text=True)

@@ -22,7 +22,7 @@ from edu.quizzes import attempts, grading
 from edu.quizzes.attempts import question_of, quiz_grade
 from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Question, QuestionVersion, Quiz, QuizSource
 from edu.quizzes.quizzes import set_accommodation
-from tests.conftest import MINI_COURSE, sync_folder
+from tests.conftest import MINI_COURSE, assign_instructor, sync_folder
 
 
 def user(email: str = "learner@example.com") -> User:
@@ -316,6 +316,7 @@ def test_wrong_answers_fail_and_score_is_the_mean_of_item_fractions(app, mini_co
 def test_attempt_limit_delay_and_accommodations(app, mini_course, make_user):
     prepare(app, make_user)
     make_user("teacher@example.com", "instructor")
+    assign_instructor(app, "teacher@example.com")
     with app.app_context():
         learner, teacher = user(), user("teacher@example.com")
         quiz = module_quiz()

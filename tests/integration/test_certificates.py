@@ -26,6 +26,7 @@ from edu.errors import Conflict, Forbidden, Invalid
 from edu.mail.models import OutboxMessage
 from edu.quizzes.models import Attempt
 from tests.certificate_helpers import enrolled, graded_attempt, mini, pass_everything, quiz, user
+from tests.conftest import assign_instructor
 
 T0 = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 ISSUED = T0 + timedelta(hours=2)
@@ -311,6 +312,7 @@ def test_a_certificate_cannot_be_deleted(app, backend, mini_course, make_user):
 def test_revoke_needs_a_manager_a_category_and_a_reason(app, mini_course, make_user):
     cid = certified(app, make_user)
     make_user("teacher@example.com", "instructor")
+    assign_instructor(app, "teacher@example.com")
     with app.app_context():
         c = session.get(Certificate, cid)
         assert c is not None

@@ -18,10 +18,11 @@ from tests.integration.test_regrade import course_copy, enrol, module_quiz, take
 @pytest.fixture
 def graded(app, make_user, tmp_path):
     """ann: 0.8 then 1.0 (two attempts); bob: 0.4 (fail); cat: enrolled, no attempt; teacher: an instructor."""
-    from tests.conftest import sync_folder
+    from tests.conftest import assign_instructor, sync_folder
 
     sync_folder(app, course_copy(tmp_path))
     make_user("teacher@example.com", "instructor", name="Tess Teacher")
+    assign_instructor(app, "teacher@example.com")
     enrol(app, make_user, "ann@example.com", "Ann Able")
     enrol(app, make_user, "bob@example.com", '=HYPERLINK("x") Bob')
     enrol(app, make_user, "cat@example.com", "Cat Calm")

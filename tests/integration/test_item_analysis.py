@@ -59,8 +59,10 @@ def graded(app: Flask, user_id: int, number: int, marks: dict[str, tuple[float, 
 
 
 @pytest.fixture
-def teacher(app, make_user):
-    return make_user("teacher@example.com", "instructor", name="Tess Teacher")
+def teacher(app, mini_course, make_user, teach):
+    user_id = make_user("teacher@example.com", "instructor", name="Tess Teacher")
+    teach("teacher@example.com")
+    return user_id
 
 
 def actor(app: Flask, user_id: int) -> Any:

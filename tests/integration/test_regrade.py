@@ -28,7 +28,7 @@ from edu.quizzes.models import (
     RegradeItem,
     RegradeRun,
 )
-from tests.conftest import MINI_COURSE, sync_folder
+from tests.conftest import MINI_COURSE, assign_instructor, sync_folder
 
 WRONG: dict[str, Any] = {
     "q-single": "b",
@@ -110,6 +110,7 @@ def cohort(app: Flask, make_user: Any, tmp_path: Path) -> dict[str, Any]:
     copy = course_copy(tmp_path)
     sync_folder(app, copy)
     make_user("teacher@example.com", "instructor", name="Tess Teacher")
+    assign_instructor(app, "teacher@example.com")
     for email in ("ann@example.com", "bob@example.com", "cat@example.com"):
         enrol(app, make_user, email)
     ids = {
