@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from edu import create_app
+    from edu.application import create_app
     from edu.catalog.sync import sync_course
     from edu.content import load_course
     from edu.db import Base, database, session

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 import edu.models  # noqa: F401 - every table on the metadata
-from edu import create_app
+from edu.application import create_app
 from edu.db import Base, database
 from edu.extensions import limiter
 

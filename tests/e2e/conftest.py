@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from edu import create_app
+from edu.application import create_app
 from edu.extensions import limiter
 from tests.conftest import MINI_COURSE, _wipe, sync_folder
 

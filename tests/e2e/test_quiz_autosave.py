@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from edu import create_app
+from edu.application import create_app
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.e2e

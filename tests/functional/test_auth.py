@@ -259,7 +259,7 @@ def test_security_headers_and_cookie_flags(client, make_user):
 
 
 def test_secure_cookies_outside_development(database_url):
-    from edu import create_app
+    from edu.application import create_app
 
     app = create_app(
         {

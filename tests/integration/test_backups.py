@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, create_engine, select, text
 
-from edu import create_app
+from edu.application import create_app
 from edu.auth import services as auth
 from edu.catalog import services as catalog
 from edu.db import Base, database, session

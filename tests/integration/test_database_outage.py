@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from edu import create_app
+from edu.application import create_app
 from edu.auth.models import User
 from edu.db import Base, database, session
 from tests.conftest import PASSWORD, login, post_form

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 WORKER = r"""
 import json, sys
-from edu import create_app
+from edu.application import create_app
 from edu.db import Base, database
 from tests.conftest import login
 
@@ -78,7 +78,7 @@ def test_in_memory_storage_would_not_be_shared(tmp_path: Path) -> None:
 
 def test_with_redis_down_logins_are_still_throttled_in_memory_and_it_is_logged(tmp_path: Path, caplog) -> None:
     """Fails in the documented direction: no 500, no free-for-all; each worker counts in memory until Redis is back."""
-    from edu import create_app
+    from edu.application import create_app
     from edu.db import Base, database
     from tests.conftest import login
 

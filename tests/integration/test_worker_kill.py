@@ -19,7 +19,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from edu import create_app
+from edu.application import create_app
 from edu.catalog import services as catalog
 from edu.db import session
 from edu.quizzes import attempts

@@ -84,7 +84,7 @@ def _no_url_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("_no_url_in_env")
 def test_production_refuses_to_start_without_a_public_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from edu import create_app
+    from edu.application import create_app
 
     monkeypatch.delenv("APP_ENV", raising=False)
     with pytest.raises(config.ConfigError, match=r"PUBLIC_URL is not set.*https://ce\.example\.org.*never taken from the Host"):
