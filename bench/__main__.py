@@ -1,7 +1,7 @@
 """Page and sync benchmarks against a bare Flask request measured in the same process and run.
 
-    python -m bench            # SQLite in a temporary folder
-    BENCH_DATABASE_URL=postgresql+psycopg://... python -m bench
+python -m bench            # SQLite in a temporary folder
+BENCH_DATABASE_URL=postgresql+psycopg://... python -m bench
 """
 
 from __future__ import annotations
