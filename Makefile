@@ -32,8 +32,9 @@ browser:
 	  else echo "chromium is not installed and there is no root: browser tests will be skipped"; fi; \
 	fi
 
+# HYPOTHESIS_PROFILE=dev runs a fifth of each property test's examples (tests/property_budget.py); .ci/run sets ci.
 test: install browser security
-	$(BIN)/pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/pytest
 
 # Security lint: no medium or high finding in edu/ (a reviewed exception carries `# nosec` with its reason), and
 # no installed package named by a known advisory (an offline extract: .ci/advisories/README.md).

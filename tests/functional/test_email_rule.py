@@ -14,6 +14,7 @@ from edu.db import session
 from edu.errors import Invalid
 from tests.conftest import PASSWORD, login, post_form
 from tests.functional.test_auth import REGISTRATION
+from tests.property_budget import max_examples
 
 REFUSED = ["someone@clinic.test", "a@b.local", "user@localhost", "two..dots@example.com", "no-at-sign.example.com", ""]
 
@@ -47,7 +48,7 @@ def test_an_account_made_on_the_command_line_can_log_in(app):
     assert "Log out" in client.get("/account").get_data(as_text=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=max_examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.one_of(
         st.emails(), st.text(max_size=40), st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.(test|local|com|example|onion)", fullmatch=True)

@@ -19,6 +19,7 @@ from edu.quizzes.models import Question, Quiz
 from edu.quizzes.quizzes import Candidate, DrawImpossible, Pool, draw_for_attempt, draw_questions, option_order
 from tests.conftest import sync_folder
 from tests.integration.test_attempts import answer_all, final_quiz, mini, module_quiz, prepare, user
+from tests.property_budget import max_examples
 
 TAGS = ["safety", "scope", "mechanism"]
 
@@ -73,7 +74,7 @@ def _feasible(pools: list[Pool], minimums: dict[str, int]) -> bool | None:
     return False
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.integers(0, 2**31))
 def test_draw_meets_minimums_without_duplicates_and_prefers_unseen(instance, seed):
     pools, minimums, seen = instance
@@ -127,7 +128,7 @@ def instances_with_enemies(draw: st.DrawFn) -> tuple[list[Pool], dict[str, int],
     return grouped, minimums, seen
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances_with_enemies(), st.integers(0, 2**31))
 def test_draw_never_takes_two_questions_of_one_enemy_group(instance, seed):
     pools, minimums, seen = instance

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from edu.content.yamlsource import YamlError, load
 from edu.interchange import ImportResult, gift, parse_aiken, parse_gift, parse_moodle_xml, parse_yaml_bank
+from tests.property_budget import max_examples
 
-FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=max_examples(300), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 YAML_PIECES = [
     "[", "]", "{", "}", "- ", "? ", ": ", ", ", "\n", "  ", "    ", "&a ", "*a", "&b ", "*b", "!!str ", "!!map ",
@@ -166,7 +167,7 @@ COURSE_FILES = ("course.yaml", "glossary.yaml", "references.yaml", "modules/basi
 MINI_COURSE = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "courses" / "mini"
 
 
-@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max_examples(120), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(COURSE_FILES), st.one_of(yaml_inputs, st.binary(max_size=300)), st.booleans())
 def test_the_course_loader_reports_any_file_it_cannot_read_and_never_raises(name: str, text: str | bytes, splice: bool) -> None:
     """Course files are parsed with the same bounded reader as uploads: a garbled file, or garbage spliced into a
