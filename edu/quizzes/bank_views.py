@@ -53,13 +53,12 @@ def _mib(size: int) -> str:
 
 
 def learner_context(item: model.Question) -> dict[str, Any]:
-    """What a learner would see: texts rendered and sanitised, no correctness, ordering items shuffled."""
+    """What a learner would see: texts rendered and sanitised, no correctness, ordering items in a uniform shuffle
+    (as in an attempt, the correct order included: excluding it would make a two-item preview always reversed)."""
     context: dict[str, Any] = {"q": item, "md": render_markdown}
     if isinstance(item, model.OrderingQuestion):
         order = list(item.items)
         random.Random(item.id).shuffle(order)
-        if order == list(item.items):
-            order = order[1:] + order[:1]
         context["order"] = order
     if isinstance(item, model.MatchingQuestion):
         context["answers"] = sorted({p.answer for p in item.pairs} | set(item.extra_answers), key=str.casefold)

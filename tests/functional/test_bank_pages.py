@@ -475,3 +475,18 @@ def test_history_shows_attempt_statistics_per_version(app, instructor, make_user
     # 3 attempts, facility 2/3; item (1, 1, 0) against rest (1, 0, 0): correlation 0.5
     assert re.search(r"<td>3</td>\s*<td>67 %</td>\s*<td>50 %</td>", history)
     assert "no attempts yet" not in history
+
+
+def test_the_preview_of_an_ordering_question_starts_in_any_order_as_an_attempt_does() -> None:
+    """The instructor's "as a learner sees it" preview used to rotate away the correct order, so a two-item question
+    always previewed reversed; attempts draw a uniform shuffle, and the preview now does the same."""
+    from edu.content.model import OrderingQuestion, OrderItem
+    from edu.quizzes.bank_views import learner_context
+
+    starts = set()
+    for n in range(40):
+        item = OrderingQuestion(
+            type="ordering", id=f"o-{n}", prompt="?", items=(OrderItem(id="a", text="A"), OrderItem(id="b", text="B"))
+        )
+        starts.add(tuple(i.id for i in learner_context(item)["order"]))
+    assert starts == {("a", "b"), ("b", "a")}
