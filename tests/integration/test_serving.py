@@ -54,3 +54,48 @@ def test_gunicorn_serves_the_migrated_app(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_a_new_worker_warms_up_before_it_serves(tmp_path: Path) -> None:
+    """gunicorn.conf.py warms each worker (mappers, every template, the first connection, three public pages) before
+    it accepts a connection: the worker's log says so with every page answering 200."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "APP_ENV": "production",
+        "PUBLIC_URL": "https://ce.example.org",
+    }
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "alembic"), "upgrade", "head"], cwd=REPO, env=env, check=True, capture_output=True)
+    log = tmp_path / "gunicorn.log"
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{free_port()}", "--error-logfile", str(log), "app:app"],
+        cwd=REPO,
+        env=env,
+    )
+    try:
+        for _ in range(300):
+            if log.exists() and "warmed up" in log.read_text():
+                break
+            time.sleep(0.1)
+        templates = len(list((REPO / "templates").rglob("*.html")))
+        assert f"warmed up: {templates} templates, pages {{'/': 200, '/login': 200, '/verify': 200}}" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_warming_up_writes_nothing(app) -> None:
+    from sqlalchemy import func, select
+
+    from edu.db import Base, session
+    from edu.warmup import warm
+
+    def rows() -> list[int]:
+        with app.app_context():
+            return [session.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables]
+
+    before = rows()
+    assert set(warm(app).pages.values()) == {200}
+    assert rows() == before
