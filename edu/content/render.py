@@ -11,10 +11,26 @@ from collections.abc import Callable
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from mdit_py_plugins.footnote import footnote_plugin
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(["table", "strikethrough"])
 _md.use(footnote_plugin)
+
+_ALIGNMENTS = {"text-align:left": "align-left", "text-align:center": "align-center", "text-align:right": "align-right"}
+
+
+def _alignment_classes(state: StateCore) -> None:
+    """An aligned table column (`|:--|`) is a class, not the style attribute markdown-it writes: the CSP refuses
+    every style attribute, so the alignment never showed, and each cell was a policy violation in the console."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and "style" in token.attrs:
+            aligned = _ALIGNMENTS.get(str(token.attrs.pop("style")).replace(" ", ""))
+            if aligned:
+                token.attrSet("class", aligned)
+
+
+_md.core.ruler.push("alignment_classes", _alignment_classes)
 
 _TAGS = {
     "a",
@@ -64,8 +80,8 @@ _TAGS = {
 _ATTRIBUTES = {
     "a": {"href", "title", "id", "class", "aria-label", "role"},
     "img": {"src", "alt", "title", "width", "height", "loading"},
-    "th": {"style", "scope", "colspan", "rowspan"},
-    "td": {"style", "colspan", "rowspan"},
+    "th": {"class", "scope", "colspan", "rowspan"},
+    "td": {"class", "colspan", "rowspan"},
     "li": {"id", "class"},
     "ol": {"class", "start"},
     "section": {"class", "role", "aria-label"},
@@ -90,7 +106,6 @@ def sanitise(html: str) -> str:
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
-        filter_style_properties={"text-align"},
     )
 
 

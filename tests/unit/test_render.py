@@ -42,3 +42,12 @@ def test_headings_get_anchors_for_the_table_of_contents() -> None:
         (2, "what-it-is-2", "What it is"),
         (3, "detail-here", "Detail here"),
     ]
+
+
+def test_aligned_columns_are_classes_not_style_attributes() -> None:
+    """The CSP refuses style attributes: an aligned column must still align, and put no violation on the console."""
+    html = render_markdown("| a | b | c | d |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n")
+    assert "style=" not in html
+    assert '<th class="align-left">a</th>' in html and '<td class="align-center">2</td>' in html
+    assert '<td class="align-right">3</td>' in html and "<td>4</td>" in html
+    assert sanitise('<table><tr><td style="text-align:left">x</td></tr></table>') == "<table><tbody><tr><td>x</td></tr></tbody></table>"
