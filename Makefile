@@ -63,7 +63,7 @@ bench: install
 # pyproject.toml), one module at a time, printing each module's score. mutmut works in mutants/ (git-ignored);
 # the reviewed equivalent mutants and their arguments are in tests/mutation_equivalents.txt. The property tests
 # run MUTATION_EXAMPLES examples per mutant (their own counts otherwise); a module below MUTATION_MIN % fails.
-MUTATION_MODULES  ?= edu/quizzes/grading.py edu/quizzes/stats.py edu/interchange/gift.py
+MUTATION_MODULES  ?= edu/quizzes/grading.py edu/results/stats.py edu/interchange/gift.py
 MUTATION_EXAMPLES ?= 20
 MUTATION_MIN      ?= 95
 

@@ -142,8 +142,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PASSWORD_RESET_HOURS": int(os.environ.get("PASSWORD_RESET_HOURS", "2")),
         # Email confirmation links: long enough for a mail that waits in a queue or a weekend inbox.
         "EMAIL_VERIFICATION_HOURS": int(os.environ.get("EMAIL_VERIFICATION_HOURS", "48")),
-        # Mail: "log" writes to the log and the admin outbox page; "smtp" sends.
+        # Mail: "log" writes to the log and the admin outbox page; "smtp" sends. Either way every message is queued
+        # in the outbox and leaves after its transaction commits; `flask mail deliver` retries, this many tries in all.
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if os.environ.get("SMTP_HOST") else "log"),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "10")),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Needlepoint CE <no-reply@localhost>"),
         "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),

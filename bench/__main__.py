@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     from edu.application import create_app
+    from edu.banks.sync import sync_banks
     from edu.catalog.sync import sync_course
     from edu.content import load_course
     from edu.db import Base, database, session
-    from edu.quizzes.sync import sync_banks
+    from edu.quizzes.sync import sync_quizzes
 
     folder = tempfile.mkdtemp(prefix="bench-")
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
@@ -36,6 +37,7 @@ def main() -> None:
         assert content is not None
         synced = sync_course(content)
         sync_banks(synced.course, content)
+        sync_quizzes(synced.course, content)
         from edu.auth import services
 
         services.register(name="Bench Learner", email="bench@example.com", password="bench password 1")

@@ -47,6 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     passwords.configure(app.config["PASSWORD_HASH_PROFILE"])
     request_guard.init_app(app)  # first: bounds <int:...> for the blueprints below, and runs before any other hook
     db.init_app(app)
+    from .mail import delivery as mail_delivery
+
+    mail_delivery.init_app(app)  # mail queued in a transaction leaves when it commits
     csrf.init_app(app)
     limiter.init_app(app)
     talisman.init_app(
@@ -105,14 +108,15 @@ def _register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .auth.admin import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .banks.views import bp as banks_bp
     from .catalog.admin import bp as course_admin_bp
     from .catalog.views import bp as catalog_bp
     from .certificates.views import bp as certificates_bp
     from .clinics.views import bp as clinics_bp
     from .mail.views import bp as mail_bp
-    from .quizzes.bank_views import bp as banks_bp
     from .quizzes.instructor_views import bp as instructor_bp
     from .quizzes.views import bp as quizzes_bp
+    from .results import views as results_views  # noqa: F401 - adds the results pages to the instructor blueprint
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)

@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(questions)
     app.cli.add_command(certificates)
     app.cli.add_command(clinics)
+    app.cli.add_command(mail)
     from .backups import backup
 
     app.cli.add_command(backup)
@@ -55,10 +56,11 @@ def courses_check(path: Path | None) -> None:
 @courses.command("sync", help="Load checked course files into the database (idempotent).")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def courses_sync(path: Path | None) -> None:
+    from edu.banks.sync import sync_banks
     from edu.catalog.sync import sync_course
     from edu.content import load_course
     from edu.content.discovery import course_dirs
-    from edu.quizzes.sync import sync_banks
+    from edu.quizzes.sync import sync_quizzes
 
     target = path or Path(current_app.config["COURSES_DIR"])
     folders = course_dirs(target)
@@ -77,6 +79,7 @@ def courses_sync(path: Path | None) -> None:
         for content in bar:
             synced = sync_course(content)
             banks = sync_banks(synced.course, content)
+            sync_quizzes(synced.course, content)
             summaries.append(
                 f"{content.id}: {synced.status} (version {synced.version.version}); questions: "
                 f"{banks.new_questions} new, {banks.new_versions} new versions, {banks.retired} retired"
@@ -226,16 +229,17 @@ questions = AppGroup("questions", help="Import and export question banks (GIFT, 
 @click.option("--owner", default=None, help="Email of the instructor who may edit a created bank in the browser.")
 def questions_import(file: Path, slug: str, fmt: str | None, partial: bool, title: str | None, owner: str | None) -> None:
     from edu.auth import services as auth_services
+    from edu.banks import import_export
+    from edu.banks import services as banks
     from edu.errors import DomainError, NotFound
     from edu.interchange.report import MAX_IMPORT_BYTES, too_large
-    from edu.quizzes import banks
 
     size = file.stat().st_size
     if size > MAX_IMPORT_BYTES:
         raise click.ClickException(f"{file}: {too_large(size)}")
     content = file.read_bytes()
-    fmt = fmt or banks.detect_format(file.name, content)
-    result = banks.parse_source(content, fmt)
+    fmt = fmt or import_export.detect_format(file.name, content)
+    result = import_export.parse_source(content, fmt)
     for problem in result.problems:
         label = f"{problem.question}: " if problem.question else ""
         click.echo(f"{file}:{problem.line}: {problem.severity}: {label}{problem.message}", err=True)
@@ -259,7 +263,7 @@ def questions_import(file: Path, slug: str, fmt: str | None, partial: bool, titl
             bank = banks.create_bank(owner_user, title or slug.replace("-", " ").capitalize(), slug=slug)
             click.echo(f"Created bank {bank.slug}.")
         with click.progressbar(length=len(result.questions), label="Storing questions", show_pos=True) as bar:
-            summary = banks.import_questions(None, bank, result.questions, stored=lambda _item: bar.update(1))
+            summary = import_export.import_questions(None, bank, result.questions, stored=lambda _item: bar.update(1))
     except DomainError as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
@@ -273,12 +277,13 @@ def questions_import(file: Path, slug: str, fmt: str | None, partial: bool, titl
 @click.option("--format", "fmt", type=click.Choice(["gift", "moodle-xml", "yaml"]), required=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None, help="Default: stdout.")
 def questions_export(slug: str, fmt: str, output: Path | None) -> None:
+    from edu.banks import import_export
+    from edu.banks import services as banks
     from edu.errors import DomainError
-    from edu.quizzes import banks
 
     try:
         bank = banks.get_bank(None, slug)
-        exported = banks.export_bank(None, bank, fmt)
+        exported = import_export.export_bank(None, bank, fmt)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     if output is None:
@@ -376,7 +381,7 @@ def certificates_remind(today: datetime | None) -> None:
     with click.progressbar(due, label="Sending reminders", show_pos=True) as bar:
         for reminder in bar:
             if services.send_reminder(reminder, renew_url(reminder.certificate.course_key)):
-                session.commit()  # one at a time: a mail failure later on does not unsend what went out
+                session.commit()  # one at a time: each reminder's mail leaves as its own commit succeeds
                 sent += 1
             else:
                 session.rollback()
@@ -402,9 +407,33 @@ def clinics_digest(days: int, today: datetime | None) -> None:
         for digest in bar:
             link = public_urls.external("clinics.roster", slug=digest.clinic.slug, days=days, sort="expiry")
             if services.send_digest(digest, day, days, link):
-                session.commit()  # one clinic at a time: a mail failure later on does not unsend what went out
+                session.commit()  # one clinic at a time: its digest leaves as its own commit succeeds
                 sent += 1
             else:
                 session.rollback()
                 skipped += 1
     click.echo(f"{day.isoformat()}: {sent} clinic digest{'s' if sent != 1 else ''} sent, {skipped} already sent by another run.")
+
+
+mail = AppGroup("mail", help="The outbox: mail is queued with the work that sends it and leaves after the commit.")
+
+
+@mail.command("deliver", help="Send queued mail whose delivery failed or never happened (safe to run from cron).")
+def mail_deliver() -> None:
+    from edu.mail import delivery
+    from edu.mail.models import FAILED, QUEUED, SENT
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    due = delivery.due(app)
+    outcomes: dict[str | None, int] = {SENT: 0, QUEUED: 0, FAILED: 0, None: 0}
+    with click.progressbar(due, label="Delivering mail", show_pos=True) as bar:
+        for message_id in bar:
+            [outcome] = delivery.deliver(app, [message_id])
+            outcomes[outcome] += 1
+    limit = app.config["MAIL_MAX_ATTEMPTS"]
+    click.echo(
+        f"{outcomes[SENT]} sent, {outcomes[QUEUED]} still queued (to try again later), "
+        f"{outcomes[FAILED]} failed after {limit} attempts, {outcomes[None]} taken by another delivery."
+    )
+    if outcomes[FAILED]:
+        raise click.ClickException(f"{outcomes[FAILED]} message(s) given up: see the admin outbox page for the errors.")

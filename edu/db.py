@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -80,6 +80,15 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _savepoint_inside_a_transaction(connection: Connection, _name: str | None) -> None:
+            # pysqlite begins a transaction only before a statement that writes, so a SAVEPOINT issued before the
+            # transaction's first write would open the transaction itself, and its RELEASE would commit it: a request
+            # that failed afterwards (and rolled back) would keep that write. Begin the transaction first.
+            dbapi_connection = connection.connection.dbapi_connection
+            if dbapi_connection is not None and not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN")
 
     return engine
 

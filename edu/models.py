@@ -1,15 +1,32 @@
 """Every domain's models in one import, for Alembic and the tests. Nothing imports this module back."""
 
 from edu.auth.models import EmailVerificationToken, LoginSession, PasswordResetToken, User, UserRole
-from edu.catalog.models import Asset, Course, CourseVersion, Enrolment, Lesson, LessonCompletion, LessonOpening, Module
+from edu.banks.models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
+from edu.catalog.models import (
+    Asset,
+    Course,
+    CourseInstructor,
+    CourseVersion,
+    Enrolment,
+    Lesson,
+    LessonCompletion,
+    LessonOpening,
+    Module,
+)
 from edu.certificates.models import Certificate, CertificateEvent, ReminderSent, StatusList, VerificationLog
 from edu.clinics.models import Clinic, ClinicAdmin, DigestSent, StaffEvent, StaffLink
 from edu.db import Base
 from edu.mail.models import OutboxMessage
-from edu.quizzes.models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
+from edu.quizzes.models import Accommodation, Attempt, AttemptAnswerEvent, AttemptItem, AuthoredQuiz, Quiz, QuizSource
+from edu.results.models import RegradeChange, RegradeItem, RegradeRun
 
 __all__ = [
+    "Accommodation",
     "Asset",
+    "Attempt",
+    "AttemptAnswerEvent",
+    "AttemptItem",
+    "AuthoredQuiz",
     "BankImportDraft",
     "Base",
     "Certificate",
@@ -17,6 +34,7 @@ __all__ = [
     "Clinic",
     "ClinicAdmin",
     "Course",
+    "CourseInstructor",
     "CourseVersion",
     "DigestSent",
     "EmailVerificationToken",
@@ -32,6 +50,11 @@ __all__ = [
     "QuestionBank",
     "QuestionEvent",
     "QuestionVersion",
+    "Quiz",
+    "QuizSource",
+    "RegradeChange",
+    "RegradeItem",
+    "RegradeRun",
     "ReminderSent",
     "StaffEvent",
     "StaffLink",

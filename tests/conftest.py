@@ -229,10 +229,11 @@ def mini_course(app: Flask) -> str:
 
 
 def sync_folder(app: Flask, folder: Path) -> Any:
+    from edu.banks.sync import sync_banks
     from edu.catalog.sync import sync_course
     from edu.content import load_course
     from edu.db import session
-    from edu.quizzes.sync import sync_banks
+    from edu.quizzes.sync import sync_quizzes
 
     result = load_course(folder)
     assert not result.problems, result.problems
@@ -240,8 +241,9 @@ def sync_folder(app: Flask, folder: Path) -> Any:
     with app.app_context():
         synced = sync_course(result.course)
         banks = sync_banks(synced.course, result.course)
+        quizzes = sync_quizzes(synced.course, result.course)
         session.commit()
-        return synced.status, banks
+        return synced.status, banks, quizzes
 
 
 class QueryCounter:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import smtplib
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -55,26 +54,19 @@ def _verification_hours() -> int:
     return int(current_app.config["EMAIL_VERIFICATION_HOURS"])
 
 
-def _send_confirmation(user: User, token: str) -> bool:
-    """Mail the confirmation link, after the commit that stored its token; False (logged, nothing undone) when the
-    mail server refused it, so registration never fails because of the mail server."""
+def _queue_confirmation(user: User, token: str) -> None:
+    """Queue the confirmation link in the transaction that stores its token: both commit or neither does, and the
+    mail leaves after the commit (a mail server that is down delays it, never fails the registration)."""
     hours = _verification_hours()
     link = public_urls.external("auth.verify_email", token=token)  # PUBLIC_URL, never the request's Host
-    try:
-        mail.send(
-            user.email,
-            "Confirm your email address",
-            f"Hello {user.name},\n\nPlease confirm that this is your email address by opening this link within {hours} "
-            f"hours (it works once):\n\n{link}\n\nUntil you confirm it, you cannot answer clinic invitations, and "
-            "certificates you earn wait for it.\n\nIf you did not create an account on Needlepoint CE, ignore this "
-            "message.\n",
-        )
-        session.commit()
-    except (smtplib.SMTPException, OSError):
-        session.rollback()
-        current_app.logger.exception("could not send the confirmation email to user %s", user.id)
-        return False
-    return True
+    mail.queue(
+        user.email,
+        "Confirm your email address",
+        f"Hello {user.name},\n\nPlease confirm that this is your email address by opening this link within {hours} "
+        f"hours (it works once):\n\n{link}\n\nUntil you confirm it, you cannot answer clinic invitations, and "
+        "certificates you earn wait for it.\n\nIf you did not create an account on Needlepoint CE, ignore this "
+        "message.\n",
+    )
 
 
 def _begin_session(user: User, remember: bool) -> None:
@@ -111,13 +103,13 @@ def register() -> Response | tuple[str, int]:
             form.password.errors = [*form.password.errors, exc.message]
         else:
             token = services.request_email_verification(user, timedelta(hours=_verification_hours()))
+            if token is not None:
+                _queue_confirmation(user, token)
             _begin_session(user, remember=False)
             session.commit()
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
-            if token is not None and _send_confirmation(user, token):
+            if token is not None:
                 flash(f"We sent a link to {user.email}: open it to confirm your email address.", "info")
-            else:
-                flash("We could not send the confirmation email just now. Use the button below to send it again.", "error")
             return redirect(safe_next(request.args.get("next")) or url_for("catalog.index"))
     return render_template("auth/register.html", form=form), 200 if request.method == "GET" else 400
 
@@ -248,16 +240,16 @@ def resend_verification() -> Response:
         abort(400)
     user: User = current_user._get_current_object()
     token = services.request_email_verification(user, timedelta(hours=_verification_hours()))
+    if token is not None:
+        _queue_confirmation(user, token)
     session.commit()
     if token is None:
         flash(f"{user.email} is confirmed already.", "info")
-    elif _send_confirmation(user, token):
+    else:
         flash(
             f"We sent a new confirmation link to {user.email}. It works once, within {_verification_hours()} hours.",
             "info",
         )
-    else:
-        flash("We could not send the confirmation email just now. Please try again later.", "error")
     return redirect(safe_next(request.form.get("next")) or url_for("auth.account"))
 
 
@@ -271,7 +263,7 @@ def reset_request() -> str | Response | tuple[str, int]:
         if found is not None:
             user, token = found
             link = public_urls.external("auth.reset", token=token)  # PUBLIC_URL, never the request's Host
-            mail.send(
+            mail.queue(
                 user.email,
                 "Reset your password",
                 f"Hello {user.name},\n\nSomeone asked to reset the password of your account. To choose a new "

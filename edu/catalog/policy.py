@@ -16,9 +16,18 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, false, select, true
 
 from edu.auth.models import Role, User
 from edu.db import session
-from edu.errors import NotFound
+from edu.errors import Forbidden, NotFound
 
 from .models import Course, CourseInstructor
+
+INSTRUCTORS_ONLY = "Only instructors and administrators can see gradebooks and quiz results."
+
+
+def require_instructor(actor: User, message: str = INSTRUCTORS_ONLY) -> None:
+    """The role check of the instructor's pages (admins hold every role); which course's objects they may then
+    open is `teaches`'s answer."""
+    if not actor.has_role(Role.INSTRUCTOR):
+        raise Forbidden(message)
 
 
 def is_admin(actor: User | None) -> bool:

@@ -48,8 +48,8 @@ from edu.catalog import policy
 from edu.catalog.models import Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
 from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
-from edu.quizzes.attempts import grade_by_method as quiz_grade
-from edu.quizzes.attempts import meets_pass_mark
+from edu.quizzes.grading_methods import grade_by_method as quiz_grade
+from edu.quizzes.grading_methods import meets_pass_mark
 from edu.quizzes.models import Attempt, Quiz
 
 from . import signing
@@ -906,7 +906,8 @@ def reminder_text(reminder: DueReminder, renew_url: str) -> tuple[str, str]:
 
 
 def send_reminder(reminder: DueReminder, renew_url: str, *, now: datetime | None = None) -> bool:
-    """Record and send one reminder; False when another run already recorded it (the unique key decides)."""
+    """Record one reminder and queue its email (it leaves when the caller commits); False when another run already
+    recorded it (the unique key decides)."""
     from edu.mail import services as mail
 
     now = now or utcnow()
@@ -919,7 +920,7 @@ def send_reminder(reminder: DueReminder, renew_url: str, *, now: datetime | None
     except IntegrityError:
         return False
     subject, body = reminder_text(reminder, renew_url)
-    mail.send(reminder.user.email, subject, body)
+    mail.queue(reminder.user.email, subject, body)
     _event(reminder.certificate, "reminder_sent", None, now, lead_days=reminder.lead_days, passed_over=list(reminder.passed_over))
     session.flush()
     reminder_sent.send(reminder.certificate, lead_days=reminder.lead_days, user=reminder.user)

@@ -43,7 +43,7 @@ def copy_reminder_to_clinics(certificate: Certificate, **_: Any) -> int:
         return 0
     sent = 0
     for clinic, admin in clinic_recipients(certificate.user_id):
-        mail.send(
+        mail.queue(
             admin.email,
             f"{certificate.learner_name}: certificate expires {certificate.expiry_date:%d %B %Y}",
             f"Hello {admin.name},\n\n{certificate.learner_name}, who shares their certificates with {clinic.name}, "

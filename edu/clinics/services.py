@@ -213,7 +213,7 @@ def send_invitation(clinic: Clinic, invitation: Invitation, accept_url: str, inv
         f"The link works once and for {INVITATION_DAYS} days. If you were not expecting this, ignore this email: "
         "nothing is shared unless you accept."
     )
-    mail.send(invitation.link.invited_email, f"{clinic.name} invites you to share your CE records", body)
+    mail.queue(invitation.link.invited_email, f"{clinic.name} invites you to share your CE records", body)
 
 
 def _open(link: StaffLink, now: datetime) -> bool:
@@ -701,7 +701,7 @@ def digest_body(digest: Digest, today: date, window_days: int, roster_url: str) 
 
 
 def send_digest(digest: Digest, today: date, window_days: int, roster_url: str, *, now: datetime | None = None) -> bool:
-    """Send one clinic's digest to each of its administrators, once per day: False if another run got there first."""
+    """Queue one clinic's digest to each of its administrators, once per day: False if another run got there first."""
     try:
         with session.begin_nested():
             session.add(
@@ -721,5 +721,5 @@ def send_digest(digest: Digest, today: date, window_days: int, roster_url: str, 
     count = len(digest.entries)
     subject = f"{digest.clinic.name}: {count} certificate{'s' if count != 1 else ''} expiring within {window_days} days"
     for admin in digest.recipients:
-        mail.send(admin.email, subject, body)
+        mail.queue(admin.email, subject, body)
     return True

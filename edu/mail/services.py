@@ -1,39 +1,38 @@
+"""Queueing mail and reading the outbox. Services queue; nothing here talks to a mail server (see delivery)."""
+
 from __future__ import annotations
 
-import logging
-import smtplib
-from email.message import EmailMessage
-
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from edu.db import session
 
-from .models import OutboxMessage
+from .models import FAILED, QUEUED, SENT, OutboxMessage
 
-log = logging.getLogger("edu.mail")
+# Key in Session.info: the ids queued in the session's current transaction, delivered once it commits.
+QUEUED_IN_TRANSACTION = "edu.mail.queued"
+SUBJECT_LENGTH = 200
 
 
-def send(recipient: str, subject: str, body: str) -> None:
-    """Send now with the configured backend. SMTP failures propagate so the caller can report them."""
-    config = current_app.config
-    if config["MAIL_BACKEND"] == "smtp":
-        message = EmailMessage()
-        message["From"] = config["MAIL_FROM"]
-        message["To"] = recipient
-        message["Subject"] = subject
-        message.set_content(body)
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=15) as smtp:
-            if config["SMTP_STARTTLS"]:
-                smtp.starttls()
-            if config["SMTP_USERNAME"]:
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            smtp.send_message(message)
-        return
-    log.info("mail to %s: %s\n%s", recipient, subject, body)
-    session.add(OutboxMessage(recipient=recipient, subject=subject, body=body))
+def queue(recipient: str, subject: str, body: str) -> OutboxMessage:
+    """Write the message into the caller's transaction. It leaves only after that transaction commits, so a request
+    that fails or rolls back after queueing sends nothing, and the caller never waits for, or fails with, the mail
+    server."""
+    if len(subject) > SUBJECT_LENGTH:  # a long course title or clinic name must not make the whole transaction fail
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
+    message = OutboxMessage(recipient=recipient, subject=subject, body=body)
+    session.add(message)
     session.flush()
+    session.info.setdefault(QUEUED_IN_TRANSACTION, []).append(message.id)
+    return message
 
 
 def outbox(limit: int = 100) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many messages are in each state, every state present (zero included)."""
+    counts = dict.fromkeys((QUEUED, SENT, FAILED), 0)
+    for state, count in session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)):
+        counts[state] = count
+    return counts

@@ -1,9 +1,13 @@
-"""Quizzes assembled in the browser from question banks, and learners' accommodations.
+"""Quizzes assembled in the browser from question banks.
 
 An authored quiz is an ordinary Quiz (source 'authored') attached to a course, so the engine runs it unchanged:
 kind 'module' with no module key (no lessons gate it), questions from the QuizSource kinds the engine already
 draws from ('fixed', 'draw' from a bank and/or tag, 'minimum' per tag). An AuthoredQuiz row names its author,
-who (with admins) may change it. Quizzes synced from courses/ are read-only here: the files own their settings.
+who (with admins) may change it (edu.quizzes.policy). Quizzes synced from courses/ are read-only here: the files own
+their settings.
+
+The services take a plain QuizSpec; turning the editor's form into one (and a quiz back into the form) is the
+forms' work (edu.quizzes.instructor_forms).
 
 Validation reuses the engine's draw (`quizzes.draw_questions`), which is exhaustive over tag minimums, so a quiz
 is accepted exactly when every attempt can be drawn.
@@ -19,31 +23,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import joinedload
-from wtforms.fields.choices import SelectChoice
 
-from edu.auth.models import Role, User
+from edu.auth.models import User
+from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.db import session, utcnow
-from edu.errors import Forbidden, Invalid, NotFound
-from edu.storable import parse_id
+from edu.errors import Invalid, NotFound
 
-from .gradebook import require_instructor
-from .instructor_forms import BAND_ROWS, DRAW_ROWS, MINIMUM_ROWS, QuizForm
-from .models import (
-    DEFAULT_REVIEW,
-    REVIEW_PARTS,
-    Accommodation,
-    AuthoredQuiz,
-    Question,
-    QuestionBank,
-    QuestionVersion,
-    Quiz,
-    QuizSource,
-)
-from .quizzes import Candidate, DrawImpossible, Pool, draw_questions, set_accommodation
-
-AUTHORED = "authored"
+from . import policy as quiz_policy
+from .models import AUTHORED, DEFAULT_REVIEW, AuthoredQuiz, Quiz, QuizSource
+from .quizzes import Candidate, DrawImpossible, Pool, draw_questions
 
 
 @dataclass(frozen=True)
@@ -98,7 +88,7 @@ class EditorOptions:
 
 def editor_options(actor: User) -> EditorOptions:
     """The courses the actor teaches (to attach a quiz to) and every active bank with its active questions."""
-    require_instructor(actor)
+    policy.require_instructor(actor)
     courses = [(c.id, c.title) for c in policy.taught_courses(actor)]
     grouped: dict[int, tuple[QuestionBank, list[BankQuestion]]] = {}
     for question, bank, version in session.execute(
@@ -113,116 +103,6 @@ def editor_options(actor: User) -> EditorOptions:
         tags = tuple(str(t) for t in version.data.get("tags") or ())
         grouped.setdefault(bank.id, (bank, []))[1].append(BankQuestion(question.id, question.key, excerpt, tags))
     return EditorOptions(courses, list(grouped.values()))
-
-
-def fill_choices(form: QuizForm, options: EditorOptions) -> None:
-    form.course.choices = [SelectChoice("", "Choose a course…")] + [SelectChoice(str(i), t) for i, t in options.courses]
-    banks = [SelectChoice("", "Choose a bank…")] + [SelectChoice(str(b.id), b.title) for b, _ in options.banks]
-    for entry in form.draws:
-        entry.form.bank.choices = banks
-    form.fixed.choices = [SelectChoice(q.id, q.key) for _, questions in options.banks for q in questions]
-
-
-# --- form <-> spec ----------------------------------------------------------------------------------------------------
-
-
-def _pad(field_list: Any, rows: int) -> None:
-    while len(field_list) < rows:
-        field_list.append_entry()
-
-
-def defaults_into(form: QuizForm) -> None:
-    for moment, parts in DEFAULT_REVIEW.items():
-        getattr(form, moment).data = list(parts)
-
-
-def quiz_into(form: QuizForm, quiz: Quiz) -> None:
-    form.title.data = quiz.title
-    form.course.data = str(quiz.course_id)
-    for name in (
-        "pass_mark",
-        "attempts_allowed",
-        "delay_minutes",
-        "time_limit_minutes",
-        "grading_method",
-        "overdue_handling",
-        "grace_minutes",
-    ):
-        getattr(form, name).data = getattr(quiz, name)
-    for moment in DEFAULT_REVIEW:
-        getattr(form, moment).data = list((quiz.review or {}).get(moment, []))
-    form.fixed.data = [s.question_id for s in quiz.sources if s.kind == "fixed"]
-    while len(form.draws):
-        form.draws.pop_entry()
-    for s in (s for s in quiz.sources if s.kind == "draw"):
-        form.draws.append_entry({"bank": str(s.bank_id or ""), "tag": s.tag or "", "count": s.count})
-    _pad(form.draws, DRAW_ROWS)
-    while len(form.minimums):
-        form.minimums.pop_entry()
-    for s in (s for s in quiz.sources if s.kind == "minimum"):
-        form.minimums.append_entry({"tag": s.tag or "", "count": s.count})
-    _pad(form.minimums, MINIMUM_ROWS)
-    while len(form.bands):
-        form.bands.pop_entry()
-    for band in quiz.feedback_bands or []:
-        form.bands.append_entry({"min": band.get("min"), "text": band.get("text", "")})
-    _pad(form.bands, BAND_ROWS)
-
-
-def spec_from_form(form: QuizForm) -> QuizSpec:
-    """The form's content as a spec; blank rows are ignored, half-filled ones are reported by validate_spec."""
-    problems: list[str] = []
-    draws: list[DrawSpec] = []
-    for n, entry in enumerate(form.draws, start=1):
-        bank, tag, count = entry.form.bank.data, entry.form.tag.data or None, entry.form.count.data
-        if not bank and not tag and count is None:
-            continue
-        bank_id = parse_id(bank)
-        if bank_id is None:
-            problems.append(f"Draw {n}: choose the bank to draw from.")
-        elif count is None:
-            problems.append(f"Draw {n}: say how many questions to draw.")
-        else:
-            draws.append(DrawSpec(bank_id, tag, int(count)))
-    minimums: dict[str, int] = {}
-    for n, entry in enumerate(form.minimums, start=1):
-        tag, count = entry.form.tag.data, entry.form.count.data
-        if not tag and count is None:
-            continue
-        if not tag or count is None:
-            problems.append(f"Minimum {n}: give both the tag and how many questions.")
-        elif tag in minimums:
-            problems.append(f"Minimum {n}: the tag “{tag}” already has a minimum.")
-        else:
-            minimums[tag] = int(count)
-    bands: list[dict[str, Any]] = []
-    for n, entry in enumerate(form.bands, start=1):
-        low, text = entry.form.min.data, entry.form.text.data
-        if low is None and not text:
-            continue
-        if low is None or not text:
-            problems.append(f"Feedback band {n}: give both the lowest score and the feedback text.")
-        else:
-            bands.append({"min": int(low), "text": text})
-    if problems:
-        raise Invalid("\n".join(problems))
-    course = form.course.data
-    return QuizSpec(
-        title=form.title.data or "",
-        course_id=parse_id(course),
-        fixed=list(dict.fromkeys(int(q) for q in form.fixed.data or [])),
-        draws=draws,
-        minimums=minimums,
-        pass_mark=int(form.pass_mark.data or 0),
-        attempts_allowed=form.attempts_allowed.data,
-        delay_minutes=int(form.delay_minutes.data or 0),
-        time_limit_minutes=form.time_limit_minutes.data,
-        grading_method=form.grading_method.data or "highest",
-        overdue_handling=form.overdue_handling.data or "autosubmit",
-        grace_minutes=int(form.grace_minutes.data or 0),
-        review={m: [p for p in (getattr(form, m).data or []) if p in REVIEW_PARTS] for m in DEFAULT_REVIEW},
-        bands=bands,
-    )
 
 
 # --- validation -------------------------------------------------------------------------------------------------------
@@ -348,7 +228,7 @@ def _apply(quiz: Quiz, spec: QuizSpec) -> None:
 
 
 def create_quiz(actor: User, spec: QuizSpec) -> Quiz:
-    require_instructor(actor)
+    policy.require_instructor(actor)
     validate_spec(actor, spec)
     quiz = Quiz(kind="module", key=f"authored-{secrets.token_hex(4)}", module_key=None, source=AUTHORED, created_at=utcnow())
     _apply(quiz, spec)
@@ -359,17 +239,9 @@ def create_quiz(actor: User, spec: QuizSpec) -> Quiz:
     return quiz
 
 
-def can_edit(actor: User, quiz: Quiz, author_id: int | None) -> bool:
-    """Authored, and the actor's own or they are an admin (get_for_edit has checked that they teach its course)."""
-    if quiz.source != AUTHORED:
-        return False
-    return actor.has_role(Role.ADMIN) or (actor.has_role(Role.INSTRUCTOR) and author_id == actor.id)
-
-
-def get_for_edit(actor: User, quiz_id: int) -> tuple[Quiz, Course, bool]:
-    """The quiz, its course, and whether the actor may change it; a quiz of a course the actor does not teach is
-    a 404."""
-    require_instructor(actor)
+def _with_author(actor: User, quiz_id: int) -> tuple[Quiz, Course, int | None]:
+    """The quiz, its course and its author; a quiz of a course the actor does not teach is a 404."""
+    policy.require_instructor(actor)
     row = (
         session.execute(
             select(Quiz, Course, AuthoredQuiz.created_by_id)
@@ -385,117 +257,20 @@ def get_for_edit(actor: User, quiz_id: int) -> tuple[Quiz, Course, bool]:
         raise NotFound("There is no quiz at this address.")
     quiz, course, author = row
     policy.require_teaches(actor, course.id, "There is no quiz at this address.")
-    return quiz, course, can_edit(actor, quiz, author)
+    return quiz, course, author
+
+
+def get_for_edit(actor: User, quiz_id: int) -> tuple[Quiz, Course, bool]:
+    """The quiz, its course, and whether the actor may change it; a quiz of a course the actor does not teach is
+    a 404."""
+    quiz, course, author = _with_author(actor, quiz_id)
+    return quiz, course, quiz_policy.can_edit(actor, quiz, author)
 
 
 def update_quiz(actor: User, quiz_id: int, spec: QuizSpec) -> Quiz:
-    quiz, _course, editable = get_for_edit(actor, quiz_id)
-    if quiz.source != AUTHORED:
-        raise Forbidden("This quiz comes from the course files and is read-only here: change it in courses/ and sync.")
-    if not editable:
-        raise Forbidden("Only the instructor who created this quiz, or an admin, can change it.")
+    quiz, _course, author = _with_author(actor, quiz_id)
+    quiz_policy.require_editable(actor, quiz, author)
     validate_spec(actor, spec)
     _apply(quiz, spec)
     session.flush()
     return quiz
-
-
-# --- accommodations ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccommodationRow:
-    accommodation: Accommodation
-    learner: User
-    scope: str
-
-
-@dataclass
-class AccommodationsPage:
-    scopes: list[SelectChoice]
-    rows: list[AccommodationRow]
-    learner: User | None = None
-    searched: str | None = None
-
-
-def accommodations_page(actor: User, email: str | None) -> AccommodationsPage:
-    """The scopes the actor may choose (everything for an admin, the courses they teach and their quizzes) and the
-    current accommodations within them (of one learner when searched): four statements."""
-    require_instructor(actor)
-    courses = policy.taught_courses(actor)
-    titles = {c.id: c.title for c in courses}
-    quizzes = list(
-        session.scalars(
-            select(Quiz)
-            .where(Quiz.retired_at.is_(None), policy.taught_filter(actor, Quiz.course_id))
-            .order_by(Quiz.course_id, Quiz.kind.desc(), Quiz.key)
-        )
-    )
-    scopes = [SelectChoice("all", "Every quiz")] if policy.is_admin(actor) else []
-    scopes += [SelectChoice(f"course:{c.id}", f"Every quiz of {c.title}") for c in courses]
-    scopes += [SelectChoice(f"quiz:{q.id}", f"{q.title} ({titles.get(q.course_id, '')})") for q in quizzes]
-    quiz_titles = {q.id: q.title for q in quizzes}
-    learner = None
-    query = (
-        select(Accommodation, User)
-        .join(User, User.id == Accommodation.user_id)
-        .where(policy.taught_filter(actor, Accommodation.course_id))
-    )
-    if email:
-        learner = session.scalar(select(User).where(User.email == email.lower()))
-        query = query.where(Accommodation.user_id == (learner.id if learner else -1))
-    rows = []
-    for accommodation, user in session.execute(query.order_by(User.email, Accommodation.id)):
-        if accommodation.quiz_id is not None:
-            scope = quiz_titles.get(accommodation.quiz_id, "A retired quiz")
-        elif accommodation.course_id is not None:
-            scope = f"Every quiz of {titles.get(accommodation.course_id, '')}"
-        else:
-            scope = "Every quiz"
-        rows.append(AccommodationRow(accommodation, user, scope))
-    return AccommodationsPage(scopes, rows, learner, email)
-
-
-def save_accommodation(
-    actor: User,
-    *,
-    email: str,
-    scope: str,
-    time_multiplier: float,
-    extra_minutes: int,
-    extra_attempts: int,
-    note: str | None,
-) -> User:
-    """Find the learner by email and set their accommodation through the engine's set_accommodation.
-
-    A scope outside what the actor may choose (another course, every quiz for an instructor) gets the same answer
-    as one that does not exist."""
-    require_instructor(actor)
-    learner = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if learner is None:
-        raise Invalid("No learner has this email address.")
-    quiz = course = None
-    kind, _, ident = scope.partition(":")
-    target = parse_id(ident)
-    unknown = Invalid("Choose what the accommodation applies to.")
-    if kind == "quiz" and target is not None:
-        quiz = session.get(Quiz, target)
-        if quiz is None or not policy.teaches(actor, quiz.course_id):
-            raise unknown
-    elif kind == "course" and target is not None:
-        course = session.get(Course, target)
-        if course is None or not policy.teaches(actor, course.id):
-            raise unknown
-    elif kind != "all" or not policy.is_admin(actor):
-        raise unknown
-    set_accommodation(
-        actor,
-        learner,
-        quiz,
-        course=course,
-        time_multiplier=time_multiplier,
-        extra_minutes=extra_minutes,
-        extra_attempts=extra_attempts,
-        note=note,
-    )
-    return learner

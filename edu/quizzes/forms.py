@@ -14,7 +14,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
-from .attempts import ItemView
+from .pages import ItemView
 
 INVALID_ORDER = ["?"]
 """An ordering response no question accepts: positions left incomplete or repeated are refused, not guessed."""

@@ -1,118 +1,25 @@
+"""Quizzes and attempts: what a quiz is made of, the rules an attempt runs under, and what each attempt froze.
+
+Everything the attempt rules read lives here: the quiz's settings and sources, and each learner's accommodation
+(extra time and attempts, read when an attempt starts). Questions and their versions belong to edu.banks.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy import Index as _Index
-from sqlalchemy import LargeBinary as _LargeBinary
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from edu.banks.models import QuestionVersion
 from edu.db import Base, utcnow
-
-
-class QuestionBank(Base):
-    __tablename__ = "question_banks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
-    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
-    source: Mapped[str] = mapped_column(String(20), default="course")
-    """'course' (read-only, synced from courses/) or 'authored' (edited in the browser)."""
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    retired_at: Mapped[datetime | None]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    """Who created an authored bank (they, and admins, may edit it); None for course banks and the CLI."""
-
-    owner: Mapped[User | None] = relationship("User", foreign_keys=[created_by_id])
-
-
-class Question(Base):
-    __tablename__ = "questions"
-    __table_args__ = (UniqueConstraint("bank_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    bank_id: Mapped[int] = mapped_column(ForeignKey("question_banks.id"))
-    key: Mapped[str] = mapped_column(String(80))
-    """The question's stable id from its bank."""
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("question_versions.id", use_alter=True, name="fk_questions_current_version_id_question_versions"),
-        index=True,
-    )
-    retired_at: Mapped[datetime | None]
-
-    bank: Mapped[QuestionBank] = relationship()
-    current_version: Mapped[QuestionVersion | None] = relationship(foreign_keys=[current_version_id], post_update=True)
-
-
-class QuestionVersion(Base):
-    """An immutable version of a question; attempts point here, so a later edit changes no history."""
-
-    __tablename__ = "question_versions"
-    __table_args__ = (UniqueConstraint("question_id", "number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
-    number: Mapped[int]
-    content_hash: Mapped[str] = mapped_column(String(64))
-    type: Mapped[str] = mapped_column(String(20))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    question: Mapped[Question] = relationship(foreign_keys=[question_id])
-
 
 if TYPE_CHECKING:
     from edu.auth.models import User
 
-
-class QuestionEvent(Base):
-    """Who did what to a question, and when: the authoring history behind each version, and retirements.
-
-    Versions themselves stay immutable and carry no author (course sync makes most of them); an event
-    names the person (None for course sync and the command line).
-    """
-
-    __tablename__ = "question_events"
-    __table_args__ = (_Index("ix_question_events_question_id_at", "question_id", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
-    version_id: Mapped[int | None] = mapped_column(ForeignKey("question_versions.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))
-    """created | edited | imported | retired | unretired"""
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    user: Mapped[User | None] = relationship("User")
-
-
-class BankImportDraft(Base):
-    """An uploaded file held between its report and the instructor's confirmation (then deleted).
-
-    Keeping it server-side means the confirmation posts only a token, whatever the file's size.
-    """
-
-    __tablename__ = "bank_import_drafts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    bank_id: Mapped[int] = mapped_column(ForeignKey("question_banks.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    format: Mapped[str] = mapped_column(String(20))
-    content: Mapped[bytes] = mapped_column(_LargeBinary)
-    """The file's bytes as uploaded (Moodle XML may declare its own encoding)."""
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# --- quizzes and attempts (issue 4, learner side) --------------------------------------------------------------------
-
-from sqlalchemy import CheckConstraint as _Check  # noqa: E402 - appended block keeps its imports beside it
-from sqlalchemy import Float as _Float  # noqa: E402
-from sqlalchemy import Index as _QIndex  # noqa: E402
-from sqlalchemy import text as _sql  # noqa: E402
+AUTHORED = "authored"
+"""Quiz.source of a quiz assembled in the browser (an AuthoredQuiz row names its author); course sync's are 'course'."""
 
 REVIEW_PARTS = ("score", "correctness", "response", "key", "feedback")
 """What a review page may show: the score, right/wrong per question, the learner's own response, the key
@@ -137,9 +44,9 @@ class Quiz(Base):
     __tablename__ = "quizzes"
     __table_args__ = (
         UniqueConstraint("course_id", "kind", "key"),
-        _Check("kind IN ('module', 'final')", name="kind"),
-        _Check("grading_method IN ('highest', 'last', 'first', 'average')", name="grading_method"),
-        _Check("overdue_handling IN ('autosubmit', 'graceperiod')", name="overdue_handling"),
+        CheckConstraint("kind IN ('module', 'final')", name="kind"),
+        CheckConstraint("grading_method IN ('highest', 'last', 'first', 'average')", name="grading_method"),
+        CheckConstraint("overdue_handling IN ('autosubmit', 'graceperiod')", name="overdue_handling"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,8 +89,8 @@ class QuizSource(Base):
 
     __tablename__ = "quiz_sources"
     __table_args__ = (
-        _QIndex("ix_quiz_sources_quiz_id_position", "quiz_id", "position"),
-        _Check("kind IN ('draw', 'fixed', 'minimum')", name="kind"),
+        Index("ix_quiz_sources_quiz_id_position", "quiz_id", "position"),
+        CheckConstraint("kind IN ('draw', 'fixed', 'minimum')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,17 +115,17 @@ class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         UniqueConstraint("quiz_id", "user_id", "number"),
-        _QIndex(
+        Index(
             "uq_attempts_in_progress",
             "quiz_id",
             "user_id",
             unique=True,
-            sqlite_where=_sql("state = 'in_progress'"),
-            postgresql_where=_sql("state = 'in_progress'"),
+            sqlite_where=text("state = 'in_progress'"),
+            postgresql_where=text("state = 'in_progress'"),
         ),
-        _QIndex("ix_attempts_user_id_quiz_id", "user_id", "quiz_id"),
-        _QIndex("ix_attempts_state_deadline_at", "state", "deadline_at"),
-        _Check("state IN ('in_progress', 'submitted', 'abandoned')", name="state"),
+        Index("ix_attempts_user_id_quiz_id", "user_id", "quiz_id"),
+        Index("ix_attempts_state_deadline_at", "state", "deadline_at"),
+        CheckConstraint("state IN ('in_progress', 'submitted', 'abandoned')", name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,7 +141,7 @@ class Attempt(Base):
     closed_by: Mapped[str | None] = mapped_column(String(10))
     """'learner' (submitted) or 'timeout' (finalised by the server after the deadline)."""
     state: Mapped[str] = mapped_column(String(12), default="in_progress")
-    score: Mapped[float | None] = mapped_column(_Float)
+    score: Mapped[float | None] = mapped_column(Float)
     """Mean of the item fractions, 0..1."""
     passed: Mapped[bool | None]
     graded_at: Mapped[datetime | None]
@@ -262,7 +169,7 @@ class AttemptItem(Base):
     response: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
     """The latest saved response in grading's canonical shape; None when unanswered."""
     saved_at: Mapped[datetime | None]
-    fraction: Mapped[float | None] = mapped_column(_Float)
+    fraction: Mapped[float | None] = mapped_column(Float)
     state: Mapped[str] = mapped_column(String(12), default="pending")
     """'pending' until graded, then grading's state: correct | partial | incorrect | unanswered."""
 
@@ -274,7 +181,7 @@ class AttemptAnswerEvent(Base):
     """Every accepted save of a response, so nothing a learner entered is ever lost or overwritten unseen."""
 
     __tablename__ = "attempt_answer_events"
-    __table_args__ = (_QIndex("ix_attempt_answer_events_item_id_saved_at", "item_id", "saved_at"),)
+    __table_args__ = (Index("ix_attempt_answer_events_item_id_saved_at", "item_id", "saved_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("attempt_items.id", ondelete="CASCADE"))
@@ -290,89 +197,22 @@ class Accommodation(Base):
 
     __tablename__ = "accommodations"
     __table_args__ = (
-        _QIndex("ix_accommodations_user_id", "user_id"),
-        _Check("time_multiplier >= 1", name="time_multiplier"),
-        _Check("extra_minutes >= 0", name="extra_minutes"),
-        _Check("extra_attempts >= 0", name="extra_attempts"),
+        Index("ix_accommodations_user_id", "user_id"),
+        CheckConstraint("time_multiplier >= 1", name="time_multiplier"),
+        CheckConstraint("extra_minutes >= 0", name="extra_minutes"),
+        CheckConstraint("extra_attempts >= 0", name="extra_attempts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
     quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id"), index=True)
-    time_multiplier: Mapped[float] = mapped_column(_Float, default=1.0)
+    time_multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     extra_minutes: Mapped[int] = mapped_column(default=0)
     extra_attempts: Mapped[int] = mapped_column(default=0)
     note: Mapped[str | None] = mapped_column(String(300))
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# --- instructor tools (issue 4): regrades and authored quizzes ------------------------------------------------------
-
-
-class RegradeRun(Base):
-    """One applied regrade of a quiz after a question's key was corrected: who, when, which versions, what changed.
-
-    Attempts keep the versions they were taken with (AttemptItem.question_version_id); each regraded item gets a
-    RegradeItem pointing here and at the version it was regraded against, and each regraded attempt a RegradeChange.
-    """
-
-    __tablename__ = "regrade_runs"
-    __table_args__ = (_QIndex("ix_regrade_runs_quiz_id_created_at", "quiz_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    versions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    """[{question_id, key, from: [version numbers], to: version number, to_version_id}] for each regraded question."""
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    """The dry run's counts: attempts regraded, scores changed, pass -> fail, fail -> pass."""
-
-    user: Mapped[User | None] = relationship("User")
-    changes: Mapped[list[RegradeChange]] = relationship(back_populates="run", order_by="RegradeChange.id")
-
-
-class RegradeChange(Base):
-    """One attempt's result before and after a regrade (recorded for every attempt the run regraded)."""
-
-    __tablename__ = "regrade_changes"
-    __table_args__ = (UniqueConstraint("run_id", "attempt_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("regrade_runs.id", ondelete="CASCADE"))
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
-    old_score: Mapped[float | None] = mapped_column(_Float)
-    new_score: Mapped[float | None] = mapped_column(_Float)
-    old_passed: Mapped[bool | None]
-    new_passed: Mapped[bool | None]
-
-    run: Mapped[RegradeRun] = relationship(back_populates="changes")
-
-
-class RegradeItem(Base):
-    """An attempt item regraded against a newer version of its question: the pointer from history to the regrade.
-
-    The latest row for an item names the version its current mark was computed with, so a second regrade against
-    the same version finds nothing to do.
-    """
-
-    __tablename__ = "regrade_items"
-    __table_args__ = (
-        UniqueConstraint("run_id", "item_id"),
-        _QIndex("ix_regrade_items_item_id_run_id", "item_id", "run_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("regrade_runs.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("attempt_items.id", ondelete="CASCADE"))
-    from_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), index=True)
-    to_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), index=True)
-    old_fraction: Mapped[float | None] = mapped_column(_Float)
-    new_fraction: Mapped[float | None] = mapped_column(_Float)
-    old_state: Mapped[str] = mapped_column(String(12))
-    new_state: Mapped[str] = mapped_column(String(12))
 
 
 class AuthoredQuiz(Base):

@@ -15,16 +15,15 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, or_, select
 
-from edu.auth.models import Role, User
-from edu.catalog import policy
+from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.catalog.models import Course
 from edu.content.itemwriting import enemy_groups_among
-from edu.db import session, utcnow
-from edu.errors import Forbidden, Invalid, NotFound
+from edu.db import session
+from edu.errors import Invalid, NotFound
 
-from .models import Accommodation, Attempt, AttemptItem, Question, QuestionBank, QuestionVersion, Quiz, QuizSource
+from .models import Attempt, AttemptItem, Quiz, QuizSource
 
 # --- the pure draw --------------------------------------------------------------------------------------------------
 
@@ -353,90 +352,3 @@ def find_quiz(course: Course, kind: str, key: str) -> Quiz:
     if quiz is None:
         raise NotFound("This course has no such quiz.")
     return quiz
-
-
-# --- accommodations ---------------------------------------------------------------------------------------------------
-
-MAX_MULTIPLIER = 4.0
-MAX_EXTRA_MINUTES = 600
-MAX_EXTRA_ATTEMPTS = 20
-
-
-@dataclass(frozen=True)
-class Allowance:
-    time_multiplier: float = 1.0
-    extra_minutes: int = 0
-    extra_attempts: int = 0
-
-
-def set_accommodation(
-    actor: User,
-    learner: User,
-    quiz: Quiz | None = None,
-    *,
-    course: Course | None = None,
-    time_multiplier: float = 1.0,
-    extra_minutes: int = 0,
-    extra_attempts: int = 0,
-    note: str | None = None,
-) -> Accommodation:
-    """Grant (or change) a learner's extra time and attempts; instructors and admins only.
-
-    Scope: one quiz, every quiz of `course` (quiz None), or every quiz (both None). Applies to attempts
-    started from now on: a running attempt keeps the deadline it started with. An instructor sets them for the
-    courses they teach; one for every quiz reaches every course, so only an admin sets that.
-    """
-    if not actor.has_role(Role.INSTRUCTOR, Role.ADMIN):
-        raise Forbidden("Only instructors and administrators can set accommodations.")
-    if quiz is not None:
-        course_id: int | None = quiz.course_id
-    else:
-        course_id = course.id if course is not None else None
-    if course_id is None:
-        if not policy.is_admin(actor):
-            raise Forbidden("Only an administrator can set an accommodation for every quiz.")
-    else:
-        policy.require_teaches(actor, course_id, "There is no quiz at this address.")
-    if not 1.0 <= float(time_multiplier) <= MAX_MULTIPLIER:
-        raise Invalid(f"The time multiplier must be between 1 and {MAX_MULTIPLIER:g}.")
-    if not 0 <= int(extra_minutes) <= MAX_EXTRA_MINUTES:
-        raise Invalid(f"Extra minutes must be between 0 and {MAX_EXTRA_MINUTES}.")
-    if not 0 <= int(extra_attempts) <= MAX_EXTRA_ATTEMPTS:
-        raise Invalid(f"Extra attempts must be between 0 and {MAX_EXTRA_ATTEMPTS}.")
-    quiz_id = quiz.id if quiz is not None else None
-    row = session.scalar(
-        select(Accommodation).where(
-            Accommodation.user_id == learner.id,
-            Accommodation.quiz_id.is_(None) if quiz_id is None else Accommodation.quiz_id == quiz_id,
-            Accommodation.course_id.is_(None) if course_id is None else Accommodation.course_id == course_id,
-        )
-    )
-    if row is None:
-        row = Accommodation(user_id=learner.id, quiz_id=quiz_id, course_id=course_id)
-        session.add(row)
-    row.time_multiplier = float(time_multiplier)
-    row.extra_minutes = int(extra_minutes)
-    row.extra_attempts = int(extra_attempts)
-    row.note = note
-    row.set_by_id = actor.id
-    row.updated_at = utcnow()
-    session.flush()
-    return row
-
-
-def allowance(user_id: int, quiz: Quiz) -> Allowance:
-    """The learner's most specific accommodation for this quiz (quiz, then course, then global), in one query."""
-    rows = session.scalars(
-        select(Accommodation).where(
-            Accommodation.user_id == user_id,
-            or_(
-                Accommodation.quiz_id == quiz.id,
-                and_(Accommodation.quiz_id.is_(None), Accommodation.course_id == quiz.course_id),
-                and_(Accommodation.quiz_id.is_(None), Accommodation.course_id.is_(None)),
-            ),
-        )
-    ).all()
-    if not rows:
-        return Allowance()
-    best = max(rows, key=lambda a: (a.quiz_id is not None, a.course_id is not None))
-    return Allowance(best.time_multiplier, best.extra_minutes, best.extra_attempts)

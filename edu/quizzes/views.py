@@ -21,9 +21,9 @@ from edu.db import session
 from edu.errors import Conflict, DomainError, Invalid, NotFound
 from edu.request_guard import takes_json
 
-from . import attempts
-from .attempts import GRADING_METHODS
+from . import attempts, eligibility, pages
 from .forms import CsrfOnlyForm, responses_from_form
+from .grading_methods import GRADING_METHODS
 from .models import Quiz
 from .quizzes import course_quizzes, find_quiz
 from .sync import FINAL_KEY
@@ -54,7 +54,7 @@ def _renewal_since(course: Course, quiz: Quiz) -> datetime | None:
 
 
 def _quiz_page(course: Course, quiz: Quiz) -> str:
-    status = attempts.quiz_status(current_user, quiz, course, counted_since=_renewal_since(course, quiz))
+    status = eligibility.quiz_status(current_user, quiz, course, counted_since=_renewal_since(course, quiz))
     session.commit()  # an overdue attempt may just have been finalised
     return render_template(
         "quizzes/quiz.html", status=status, quiz=quiz, course=course, form=CsrfOnlyForm(), methods=GRADING_METHODS
@@ -103,7 +103,7 @@ def start(quiz_id: int) -> WerkzeugResponse:
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt(attempt_id: int) -> str | WerkzeugResponse:
-    page = attempts.open_attempt(current_user, attempt_id)
+    page = pages.open_attempt(current_user, attempt_id)
     if page.attempt.state != "in_progress":
         session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
@@ -139,7 +139,7 @@ def save(attempt_id: int) -> WerkzeugResponse:
     """The plain form (no JavaScript needed): save every answer; "Submit for grading" then asks to confirm."""
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    page = attempts.open_attempt(current_user, attempt_id)
+    page = pages.open_attempt(current_user, attempt_id)
     if page.attempt.state != "in_progress":
         session.commit()
         flash("This attempt has already been submitted.", "info")
@@ -164,7 +164,7 @@ def save(attempt_id: int) -> WerkzeugResponse:
 @bp.get("/attempts/<int:attempt_id>/confirm")
 @login_required
 def confirm(attempt_id: int) -> str | WerkzeugResponse:
-    page = attempts.open_attempt(current_user, attempt_id)
+    page = pages.open_attempt(current_user, attempt_id)
     if page.attempt.state != "in_progress":
         session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
@@ -214,7 +214,7 @@ def _issue_certificate_if_complete(course_id: int | None) -> None:
 @login_required
 def review(attempt_id: int) -> str | WerkzeugResponse:
     try:
-        result = attempts.review(current_user, attempt_id)
+        result = pages.review(current_user, attempt_id)
     except Conflict:
         session.rollback()
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))

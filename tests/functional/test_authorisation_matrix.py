@@ -29,6 +29,9 @@ from werkzeug.routing import Rule
 
 from edu.auth import services as auth
 from edu.auth.models import User
+from edu.banks import import_export
+from edu.banks import services as banks
+from edu.banks.models import Question, QuestionBank
 from edu.catalog import instructors
 from edu.catalog import services as catalog
 from edu.catalog.models import Asset, Course
@@ -36,8 +39,10 @@ from edu.certificates import services as certificates
 from edu.clinics import services as clinics
 from edu.db import Base, session
 from edu.extensions import limiter
-from edu.quizzes import assembly, attempts, banks, grading, regrade
-from edu.quizzes.models import Question, QuestionBank, Quiz
+from edu.quizzes import assembly, attempts, grading
+from edu.quizzes.marking import question_of
+from edu.quizzes.models import Quiz
+from edu.results import regrade
 from tests.certificate_helpers import user
 from tests.conftest import MINI_COURSE, csrf_token, login, sync_folder
 
@@ -381,7 +386,7 @@ def _quiz_of(course: Course, kind: str) -> Quiz:
 def _take(learner: Any, quiz: Quiz, *, submit: bool) -> Any:
     attempt, _ = attempts.begin(learner, quiz)
     if submit:
-        keys = {i.slot: grading.key_for(attempts.question_of(i.question_version.data))["response"] for i in attempt.items}
+        keys = {i.slot: grading.key_for(question_of(i.question_version.data))["response"] for i in attempt.items}
         attempts.save_answers(learner, attempt.id, keys)
         attempts.submit(learner, attempt.id)
     return attempt
@@ -419,7 +424,7 @@ def build_world(app: Flask, make_user: Callable[..., int], suffix: str = "") -> 
         assert issued.certificate is not None, issued.completion and issued.completion.missing
         in_progress = _take(a, module, submit=False)
         first = min(in_progress.items, key=lambda i: i.slot)
-        answer = grading.key_for(attempts.question_of(first.question_version.data))["response"]
+        answer = grading.key_for(question_of(first.question_version.data))["response"]
         values |= {
             "attempt_submitted": str(submitted.id),
             "attempt_in_progress": str(in_progress.id),
@@ -446,7 +451,7 @@ def build_world(app: Flask, make_user: Callable[..., int], suffix: str = "") -> 
             item = banks.validate_question({"id": key, "type": "true_false", "prompt": f"Is {key} a question?", "answer": True})
             banks.save_question(i1, bank, item)
         banks.retire_question(i1, bank, "matrix-retired")
-        draft = banks.create_draft(i1, bank, "extra.gift", "gift", GIFT.encode())
+        draft = import_export.create_draft(i1, bank, "extra.gift", "gift", GIFT.encode())
         values |= {"bank": bank.slug, "question": "matrix-q", "retired_question": "matrix-retired", "draft": draft.token}
         fixed = session.scalar(
             select(Question.id)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from edu.banks.models import BankImportDraft, Question
 from edu.db import session
-from edu.quizzes.models import BankImportDraft, Question
 from tests.functional.test_bank_pages import instructor, make_bank, upload  # noqa: F401  (instructor: a fixture)
 
 KB = 1024

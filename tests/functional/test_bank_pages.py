@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from edu.banks.models import BankImportDraft, Question, QuestionBank, QuestionVersion
 from edu.db import session
-from edu.quizzes.models import BankImportDraft, Question, QuestionBank, QuestionVersion
 from tests.conftest import csrf_token, login, post_form
 
 GIFT = """// essay, not supported
@@ -396,7 +396,8 @@ def test_export_downloads_with_filename_and_type(instructor, fmt, filename, cont
 
 
 def fill(app, slug: str, count: int) -> None:
-    from edu.quizzes import banks
+    from edu.banks import import_export
+    from edu.banks import services as banks
 
     with app.app_context():
         bank = banks.get_bank(None, slug)
@@ -412,7 +413,7 @@ def fill(app, slug: str, count: int) -> None:
             )
             for n in range(count)
         ]
-        banks.import_questions(None, bank, items)
+        import_export.import_questions(None, bank, items)
         session.commit()
 
 
@@ -480,8 +481,8 @@ def test_history_shows_attempt_statistics_per_version(app, instructor, make_user
 def test_the_preview_of_an_ordering_question_starts_in_any_order_as_an_attempt_does() -> None:
     """The instructor's "as a learner sees it" preview used to rotate away the correct order, so a two-item question
     always previewed reversed; attempts draw a uniform shuffle, and the preview now does the same."""
+    from edu.banks.views import learner_context
     from edu.content.model import OrderingQuestion, OrderItem
-    from edu.quizzes.bank_views import learner_context
 
     starts = set()
     for n in range(40):

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from edu.catalog.models import Course, CourseInstructor
 from edu.certificates.models import Certificate, CertificateEvent
 from edu.db import session
-from edu.quizzes.models import Accommodation, Attempt, AuthoredQuiz, Quiz, RegradeRun
+from edu.quizzes.models import Accommodation, Attempt, AuthoredQuiz, Quiz
+from edu.results.models import RegradeRun
 from tests.conftest import assign_instructor, login, post_form, sync_folder
 from tests.functional.test_certificate_pages import certify
 from tests.functional.test_instructor_quiz_pages import _ids, quiz_form

@@ -11,10 +11,11 @@ import pytest
 from defusedxml import ElementTree
 from sqlalchemy import select
 
+from edu.banks.models import Question, QuestionBank
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session
-from edu.quizzes.models import Accommodation, AuthoredQuiz, Question, QuestionBank, Quiz, QuizSource
+from edu.quizzes.models import Accommodation, AuthoredQuiz, Quiz, QuizSource
 from tests.conftest import csrf_token, login, post_form, sync_folder
 from tests.integration.test_item_analysis import graded
 from tests.integration.test_regrade import course_copy, enrol, fix_single_key, module_quiz, take, user
@@ -333,11 +334,11 @@ def test_assemble_a_quiz_and_a_learner_takes_it(app, instructor, mini_course, ma
         keys = {session.get(Question, i.question_id).key for i in attempt.items}
         assert len(keys) == 3 and {"q-tf", "q-single"} <= keys
         # the authored quiz does not gate the final exam
-        from edu.quizzes import attempts as engine
+        from edu.quizzes import eligibility
 
-        assert [q.key for q in engine.module_quizzes_not_passed(user("lee@example.com"), session.get(Course, ids["course"]))] == [
-            "basics"
-        ]
+        assert [
+            q.key for q in eligibility.module_quizzes_not_passed(user("lee@example.com"), session.get(Course, ids["course"]))
+        ] == ["basics"]
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.db import session
-from edu.quizzes.models import Question, QuestionBank, QuestionVersion
 from tests.shared_data import shared_path
 
 

@@ -14,14 +14,16 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from edu.auth.models import User
+from edu.banks.models import Question, QuestionVersion
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session, utcnow
 from edu.errors import Forbidden, Invalid, NotFound
-from edu.quizzes import attempts, grading
-from edu.quizzes.attempts import question_of, quiz_grade
-from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Question, QuestionVersion, Quiz, QuizSource
-from edu.quizzes.quizzes import set_accommodation
+from edu.quizzes import attempts, eligibility, grading, pages
+from edu.quizzes.accommodations import set_accommodation
+from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
+from edu.quizzes.marking import question_of
+from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz, QuizSource
 from tests.conftest import MINI_COURSE, assign_instructor, sync_folder
 
 
@@ -110,8 +112,8 @@ def test_resync_is_idempotent_and_updates_settings_in_place(app, make_user, tmp_
         attempt = attempts.start_attempt(user(), module_quiz())
         frozen = sorted(i.question_version_id for i in attempt.items)
         session.commit()
-    status, banks = sync_folder(app, MINI_COURSE)
-    assert status == "unchanged" and (banks.quizzes.created, banks.quizzes.updated, banks.quizzes.retired) == (0, 0, 0)
+    status, _banks, quizzes = sync_folder(app, MINI_COURSE)
+    assert status == "unchanged" and (quizzes.created, quizzes.updated, quizzes.retired) == (0, 0, 0)
 
     copy = tmp_path / "mini"
     shutil.copytree(MINI_COURSE, copy)
@@ -119,8 +121,8 @@ def test_resync_is_idempotent_and_updates_settings_in_place(app, make_user, tmp_
     module.write_text(module.read_text().replace("pass_mark: 60", "pass_mark: 80"))
     bank = copy / "modules/basics/questions.yaml"
     bank.write_text(bank.read_text().replace("Which is right?", "Which one is right?"))
-    _status, banks = sync_folder(app, copy)
-    assert banks.quizzes.updated == 1 and banks.quizzes.created == 0
+    _status, _banks, quizzes = sync_folder(app, copy)
+    assert quizzes.updated == 1 and quizzes.created == 0
     with app.app_context():
         quiz = module_quiz()
         assert quiz.id == quiz_id and quiz.pass_mark == 80
@@ -137,25 +139,25 @@ def test_gating_requires_enrolment_then_lessons_then_passed_module_quizzes(app, 
     make_user("learner@example.com")
     with app.app_context():
         learner = user()
-        status = attempts.quiz_status(learner, module_quiz())
+        status = eligibility.quiz_status(learner, module_quiz())
         assert status.reason == "Enrol in the course to take its quizzes." and not status.can_start
         with pytest.raises(Forbidden, match="Enrol"):
             attempts.start_attempt(learner, module_quiz())
         catalog.enrol(learner, mini())
         catalog.complete_lesson(learner, mini(), "first")
         session.commit()
-        reason = attempts.quiz_status(learner, module_quiz()).reason
+        reason = eligibility.quiz_status(learner, module_quiz()).reason
         assert reason == "Finish the lessons of this module first: you have completed 1 of 2."
         catalog.complete_lesson(learner, mini(), "second")
         session.commit()
-        assert attempts.quiz_status(learner, module_quiz()).can_start
-        final = attempts.quiz_status(learner, final_quiz())
+        assert eligibility.quiz_status(learner, module_quiz()).can_start
+        final = eligibility.quiz_status(learner, final_quiz())
         assert final.reason == "Pass every module quiz first. Still to pass: Basics: module quiz."
         attempt = attempts.start_attempt(learner, module_quiz())
         answer_all(learner, attempt)
         attempts.submit(learner, attempt.id)
         session.commit()
-        assert attempts.quiz_status(learner, final_quiz()).can_start
+        assert eligibility.quiz_status(learner, final_quiz()).can_start
 
 
 # --- start and resume -------------------------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ def test_grace_period_refuses_changes_but_allows_submit_until_it_ends(app, mini_
         attempt.deadline_at = utcnow() - timedelta(minutes=1)
         session.commit()
         refused = attempts.save_answer(learner, attempt.id, 1, key_response(attempt.items[0]))
-        assert not refused.saved and attempts.quiz_status(learner, quiz).in_progress is not None
+        assert not refused.saved and eligibility.quiz_status(learner, quiz).in_progress is not None
         done = attempts.submit(learner, attempt.id)
         session.commit()
         assert done.state == "submitted" and done.closed_by == "learner"
@@ -326,7 +328,7 @@ def test_attempt_limit_delay_and_accommodations(app, mini_course, make_user):
             attempts.submit(learner, attempt.id)
             attempt.submitted_at = utcnow() - timedelta(hours=1)  # waited out the delay
             session.commit()
-        status = attempts.quiz_status(learner, quiz)
+        status = eligibility.quiz_status(learner, quiz)
         assert status.reason == "You have used all 2 attempts allowed for this quiz." and status.attempts_left == 0
         with pytest.raises(Forbidden, match="used all 2 attempts"):
             attempts.start_attempt(learner, quiz)
@@ -337,19 +339,19 @@ def test_attempt_limit_delay_and_accommodations(app, mini_course, make_user):
             set_accommodation(teacher, learner, quiz, time_multiplier=0.5)
         set_accommodation(teacher, learner, None, course=mini(), time_multiplier=1.5, extra_minutes=3, extra_attempts=2)
         session.commit()
-        status = attempts.quiz_status(learner, quiz)
+        status = eligibility.quiz_status(learner, quiz)
         assert status.can_start and status.allowed == 4 and status.time_limit_minutes == 18
         third = attempts.start_attempt(learner, quiz)
         assert third.number == 3
         assert timedelta(minutes=17, seconds=55) < third.deadline_at - third.started_at <= timedelta(minutes=18)
         attempts.submit(learner, third.id)
         session.commit()
-        status = attempts.quiz_status(learner, quiz)
+        status = eligibility.quiz_status(learner, quiz)
         assert status.reason is not None and status.reason.startswith("You can start your next attempt at")
         # the most specific accommodation wins: one for this quiz overrides the course-wide one
         set_accommodation(teacher, learner, quiz, extra_attempts=0)
         session.commit()
-        assert attempts.quiz_status(learner, quiz).allowed == 2
+        assert eligibility.quiz_status(learner, quiz).allowed == 2
 
 
 def test_grading_methods():
@@ -359,15 +361,15 @@ def test_grading_methods():
         return Attempt(number=number, score=score, graded_at=utcnow())
 
     runs = [graded(1, 0.4), graded(2, 0.9), graded(3, 0.5)]
-    assert quiz_grade(quiz, runs) == 0.9
+    assert grade_by_method(quiz.grading_method, runs) == 0.9
     quiz.grading_method = "last"
-    assert quiz_grade(quiz, runs) == 0.5
+    assert grade_by_method(quiz.grading_method, runs) == 0.5
     quiz.grading_method = "first"
-    assert quiz_grade(quiz, runs) == 0.4
+    assert grade_by_method(quiz.grading_method, runs) == 0.4
     quiz.grading_method = "average"
-    assert quiz_grade(quiz, runs) == pytest.approx(0.6)
-    assert quiz_grade(quiz, [Attempt(number=1, score=None, graded_at=None)]) is None
-    assert attempts.meets_pass_mark(0.7, 70) and not attempts.meets_pass_mark(0.69, 70)
+    assert grade_by_method(quiz.grading_method, runs) == pytest.approx(0.6)
+    assert grade_by_method(quiz.grading_method, [Attempt(number=1, score=None, graded_at=None)]) is None
+    assert meets_pass_mark(0.7, 70) and not meets_pass_mark(0.69, 70)
 
 
 def test_another_learners_attempt_is_not_found(app, mini_course, make_user):
@@ -378,10 +380,10 @@ def test_another_learners_attempt_is_not_found(app, mini_course, make_user):
         session.commit()
         other = user("other@example.com")
         for call in (
-            lambda: attempts.open_attempt(other, attempt.id),
+            lambda: pages.open_attempt(other, attempt.id),
             lambda: attempts.save_answer(other, attempt.id, 1, "a"),
             lambda: attempts.submit(other, attempt.id),
-            lambda: attempts.review(other, attempt.id),
+            lambda: pages.review(other, attempt.id),
         ):
             with pytest.raises(NotFound):
                 call()

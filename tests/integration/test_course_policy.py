@@ -13,9 +13,10 @@ from edu.certificates import services as certificates
 from edu.certificates.models import Certificate
 from edu.db import session
 from edu.errors import Forbidden, Invalid, NotFound
-from edu.quizzes import analysis, assembly, gradebook, regrade
+from edu.quizzes import accommodations, assembly
+from edu.quizzes.accommodations import set_accommodation
 from edu.quizzes.models import Accommodation
-from edu.quizzes.quizzes import set_accommodation
+from edu.results import analysis, gradebook, regrade
 from tests.certificate_helpers import mini, quiz, user
 from tests.conftest import assign_instructor
 from tests.integration.test_certificates import certified
@@ -96,7 +97,7 @@ def test_only_an_admin_sets_an_accommodation_for_every_quiz(app, staff, make_use
         with pytest.raises(Forbidden, match="Only an administrator can set an accommodation for every quiz"):
             set_accommodation(user("tess@example.com"), lee, None, extra_minutes=5)
         with pytest.raises(Invalid, match="Choose what the accommodation applies to"):
-            assembly.save_accommodation(
+            accommodations.save_accommodation(
                 user("tess@example.com"),
                 email="lee@example.com",
                 scope="all",
@@ -108,11 +109,11 @@ def test_only_an_admin_sets_an_accommodation_for_every_quiz(app, staff, make_use
         set_accommodation(user("tess@example.com"), lee, None, course=mini(), extra_minutes=5)
         set_accommodation(user("ada@example.com"), lee, None, extra_minutes=10)
         session.flush()
-        assert [r.scope for r in assembly.accommodations_page(user("tess@example.com"), None).rows] == [
+        assert [r.scope for r in accommodations.accommodations_page(user("tess@example.com"), None).rows] == [
             "Every quiz of A miniature course for tests"
         ]
-        assert assembly.accommodations_page(user("otto@example.com"), None).rows == []
-        assert len(assembly.accommodations_page(user("ada@example.com"), None).rows) == 2
+        assert accommodations.accommodations_page(user("otto@example.com"), None).rows == []
+        assert len(accommodations.accommodations_page(user("ada@example.com"), None).rows) == 2
         session.rollback()
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from edu.db import session
 from edu.errors import Forbidden, NotFound
-from edu.quizzes import gradebook
 from edu.quizzes.models import Quiz
+from edu.results import gradebook
 from tests.integration.test_regrade import course_copy, enrol, module_quiz, take, user
 
 

@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from edu.banks.models import Question
 from edu.db import session, utcnow
 from edu.errors import Forbidden, Invalid
-from edu.quizzes import analysis, stats
-from edu.quizzes.models import Attempt, AttemptItem, Question, Quiz
+from edu.quizzes.models import Attempt, AttemptItem, Quiz
+from edu.results import analysis, stats
 
 
 def quiz_id(app: Flask) -> int:

@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from edu.banks.models import Question
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session, utcnow
-from edu.quizzes import attempts
-from edu.quizzes.models import Question, Quiz
+from edu.quizzes import attempts, eligibility
+from edu.quizzes.models import Quiz
 from edu.quizzes.quizzes import Candidate, DrawImpossible, Pool, draw_for_attempt, draw_questions, option_order
 from tests.conftest import sync_folder
 from tests.integration.test_attempts import answer_all, final_quiz, mini, module_quiz, prepare, user
@@ -276,7 +277,7 @@ def test_final_exam_opens_after_the_module_quiz_is_passed_and_draws_its_minimum(
     prepare(app, make_user)
     with app.app_context():
         learner = user()
-        assert not attempts.quiz_status(learner, final_quiz()).can_start
+        assert not eligibility.quiz_status(learner, final_quiz()).can_start
         attempt = attempts.start_attempt(learner, module_quiz())
         answer_all(learner, attempt)
         attempts.submit(learner, attempt.id)

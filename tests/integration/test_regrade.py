@@ -12,22 +12,16 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from edu.auth.models import User
+from edu.banks.models import Question, QuestionVersion
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session
 from edu.errors import Conflict, Forbidden
-from edu.quizzes import attempts, grading, regrade
-from edu.quizzes.attempts import question_of
-from edu.quizzes.models import (
-    Attempt,
-    AttemptItem,
-    Question,
-    QuestionVersion,
-    Quiz,
-    RegradeChange,
-    RegradeItem,
-    RegradeRun,
-)
+from edu.quizzes import attempts, eligibility, grading
+from edu.quizzes.marking import question_of
+from edu.quizzes.models import Attempt, AttemptItem, Quiz
+from edu.results import regrade
+from edu.results.models import RegradeChange, RegradeItem, RegradeRun
 from tests.conftest import MINI_COURSE, assign_instructor, sync_folder
 
 WRONG: dict[str, Any] = {
@@ -181,7 +175,7 @@ def test_regrade_applies_records_and_keeps_the_frozen_versions(app, cohort):
         assert (bob_item.fraction, bob_item.state, bob_item.response) == (1.0, "correct", "b")  # response kept
         # the quiz grade follows: cat has now failed the quiz, so the final exam is closed to her again
         cat = user("cat@example.com")
-        assert not attempts.quiz_status(cat, module_quiz()).passed
+        assert not eligibility.quiz_status(cat, module_quiz()).passed
 
 
 def test_regrading_twice_changes_nothing_the_second_time(app, cohort):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from edu.banks.models import Question, QuestionVersion
 from edu.catalog.models import Asset, Course, CourseVersion, Lesson
 from edu.db import session
-from edu.quizzes.models import Question, QuestionVersion
 from tests.conftest import MINI_COURSE, sync_folder
 
 
@@ -30,12 +30,12 @@ def counts(app) -> dict[str, int]:
 
 
 def test_first_sync_creates_then_resync_changes_nothing(app, folder):
-    status, banks = sync_folder(app, folder)
+    status, banks, _quizzes = sync_folder(app, folder)
     assert status == "created"
     assert (banks.new_questions, banks.new_versions) == (5, 5)
     first = counts(app)
     assert first == {"Course": 1, "CourseVersion": 1, "Lesson": 2, "Asset": 1, "Question": 5, "QuestionVersion": 5}
-    status, banks = sync_folder(app, folder)
+    status, banks, _quizzes = sync_folder(app, folder)
     assert status == "unchanged"
     assert (banks.new_questions, banks.new_versions, banks.retired) == (0, 0, 0)
     assert counts(app) == first
@@ -45,7 +45,7 @@ def test_edited_lesson_makes_a_new_version_and_the_old_stays_readable(app, folde
     sync_folder(app, folder)
     lesson = folder / "modules/basics/lessons/02-second.md"
     lesson.write_text(lesson.read_text().replace("Second lesson text.", "Second lesson text, revised."))
-    status, banks = sync_folder(app, folder)
+    status, banks, _quizzes = sync_folder(app, folder)
     assert status == "updated" and banks.new_versions == 0
     with app.app_context():
         versions = session.scalars(select(CourseVersion).order_by(CourseVersion.id)).all()
@@ -62,7 +62,7 @@ def test_edited_question_gets_a_new_version_and_keeps_the_old(app, folder):
     sync_folder(app, folder)
     bank = folder / "modules/basics/questions.yaml"
     bank.write_text(bank.read_text().replace("prompt: Which is right?", "prompt: Which one is right?"))
-    _, banks = sync_folder(app, folder)
+    _, banks, _quizzes = sync_folder(app, folder)
     assert banks.new_versions == 1 and banks.new_questions == 0
     with app.app_context():
         question = session.scalar(select(Question).where(Question.key == "q-single"))
@@ -81,7 +81,7 @@ def test_removed_question_is_retired_not_deleted_and_returns_when_restored(app, 
     start = original.index("  - id: q-order")
     bank.write_text(original[:start])
     (folder / "modules/basics/module.yaml").write_text((folder / "modules/basics/module.yaml").read_text())
-    _, banks = sync_folder(app, folder)
+    _, banks, _quizzes = sync_folder(app, folder)
     assert banks.retired == 1
     with app.app_context():
         retired = session.scalar(select(Question).where(Question.key == "q-order"))
@@ -95,7 +95,7 @@ def test_removed_question_is_retired_not_deleted_and_returns_when_restored(app, 
 
 def test_real_course_syncs(app):
     course_dir = Path(__file__).resolve().parents[2] / "courses" / "dry-needling"
-    status, banks = sync_folder(app, course_dir)
+    status, banks, _quizzes = sync_folder(app, course_dir)
     assert status == "created"
     assert banks.new_questions >= 8 * 12
     with app.app_context():

@@ -6,7 +6,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
-from edu.quizzes import charts
+from edu.results import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -19,8 +19,9 @@ PURE_CORES = (
     "edu.content.render",
     "edu.interchange",  # GIFT, Moodle XML, Aiken, YAML banks
     "edu.quizzes.grading",
-    "edu.quizzes.stats",
-    "edu.quizzes.charts",
+    "edu.quizzes.grading_methods",
+    "edu.results.stats",
+    "edu.results.charts",
     "edu.clinics.charts",
     "edu.clinics.roster",
     "edu.certificates.credential",

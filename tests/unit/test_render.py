@@ -50,4 +50,7 @@ def test_aligned_columns_are_classes_not_style_attributes() -> None:
     assert "style=" not in html
     assert '<th class="align-left">a</th>' in html and '<td class="align-center">2</td>' in html
     assert '<td class="align-right">3</td>' in html and "<td>4</td>" in html
-    assert sanitise('<table><tr><td style="text-align:left">x</td></tr></table>') == "<table><tbody><tr><td>x</td></tr></tbody></table>"
+    assert (
+        sanitise('<table><tr><td style="text-align:left">x</td></tr></table>')
+        == "<table><tbody><tr><td>x</td></tr></tbody></table>"
+    )

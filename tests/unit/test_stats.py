@@ -1,4 +1,4 @@
-"""Quiz and item statistics (edu/quizzes/stats.py) against Moodle's published fixture, hand-worked cases and
+"""Quiz and item statistics (edu/results/stats.py) against Moodle's published fixture, hand-worked cases and
 the edges where figures are undefined."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edu.quizzes.stats import (
+from edu.results.stats import (
     DISCRIMINATION_MIN,
     FACILITY_TOO_EASY,
     FACILITY_TOO_HARD,

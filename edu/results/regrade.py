@@ -22,15 +22,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from edu.auth.models import User
+from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.db import session, utcnow
 from edu.errors import Conflict, NotFound
+from edu.quizzes import grading
+from edu.quizzes.grading_methods import meets_pass_mark
+from edu.quizzes.marking import question_of
+from edu.quizzes.models import Attempt, AttemptItem, Quiz
 
-from . import grading
-from .attempts import meets_pass_mark, question_of
-from .gradebook import require_instructor
-from .models import Attempt, AttemptItem, Question, QuestionBank, QuestionVersion, Quiz, RegradeChange, RegradeItem, RegradeRun
+from .models import RegradeChange, RegradeItem, RegradeRun
 
 SCORE_EPSILON = 1e-9
 
@@ -150,7 +152,7 @@ def plan_regrade(actor: User, quiz_id: int, *, lock: bool = False) -> Plan:
     Four statements whatever the number of attempts: the quiz, every item of its graded attempts with the newest
     version of its question, the versions earlier regrades used, the learners concerned. Changes nothing.
     """
-    require_instructor(actor)
+    policy.require_instructor(actor)
     query = select(Quiz, Course).join(Course, Course.id == Quiz.course_id).where(Quiz.id == quiz_id)
     if lock:
         query = query.with_for_update(of=Quiz)
@@ -337,7 +339,7 @@ def apply_regrade(actor: User, quiz_id: int, fingerprint: str | None = None) -> 
 
 def regrade_history(actor: User, quiz_id: int) -> list[RegradeRun]:
     """Earlier regrades of the quiz, newest first, with who ran them."""
-    require_instructor(actor)
+    policy.require_instructor(actor)
     course_id = session.scalar(select(Quiz.course_id).where(Quiz.id == quiz_id))
     if course_id is None:
         raise NotFound("There is no quiz at this address.")

@@ -16,37 +16,25 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from edu.auth.models import Role, User
+from edu.auth.models import User
+from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.catalog import policy
 from edu.catalog.models import Course, Enrolment
 from edu.catalog.seat_time import ModuleTime, time_on_task
 from edu.db import session, utcnow
-from edu.errors import Forbidden, NotFound
+from edu.errors import NotFound
+from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
+from edu.quizzes.marking import question_of
+from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz
+from edu.quizzes.pages import key_lines, response_lines
+from edu.quizzes.quizzes import course_quizzes
 
-from .attempts import _key_lines, _lines, meets_pass_mark, question_of, quiz_grade
-from .models import (
-    Attempt,
-    AttemptAnswerEvent,
-    AttemptItem,
-    Question,
-    QuestionBank,
-    QuestionVersion,
-    Quiz,
-    RegradeItem,
-    RegradeRun,
-)
-from .quizzes import course_quizzes
-
-
-def require_instructor(actor: User) -> None:
-    """The role check for the instructor pages; which course's objects they may open is edu.catalog.policy's."""
-    if not actor.has_role(Role.INSTRUCTOR):
-        raise Forbidden("Only instructors and administrators can see gradebooks and quiz results.")
+from .models import RegradeItem, RegradeRun
 
 
 def get_quiz(actor: User, quiz_id: int) -> tuple[Quiz, Course]:
     """A quiz with its course, for an instructor of that course (an admin, or a 404)."""
-    require_instructor(actor)
+    policy.require_instructor(actor)
     row = session.execute(select(Quiz, Course).join(Course, Course.id == Quiz.course_id).where(Quiz.id == quiz_id)).first()
     if row is None:
         raise NotFound("There is no quiz at this address.")
@@ -69,7 +57,7 @@ class Cell:
 
     @property
     def grade(self) -> float | None:
-        return quiz_grade(self.quiz, self.attempts)
+        return grade_by_method(self.quiz.grading_method, self.attempts)
 
     @property
     def best(self) -> float | None:
@@ -148,13 +136,13 @@ def _grid(course: Course, quizzes: list[Quiz], quiz: Quiz | None = None) -> Grad
 
 def gradebook_courses(actor: User) -> list[Course]:
     """The courses whose gradebooks the actor may open: those they teach (every course for an admin)."""
-    require_instructor(actor)
+    policy.require_instructor(actor)
     return policy.taught_courses(actor)
 
 
 def course_gradebook(actor: User, slug: str) -> Gradebook:
     """Every learner of the course (enrolled, or with an attempt) against every live quiz of the course."""
-    require_instructor(actor)
+    policy.require_instructor(actor)
     course = session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
         raise NotFound("No such course.")
@@ -247,7 +235,7 @@ def attempt_detail(actor: User, attempt_id: int) -> AttemptDetail:
     Four statements whatever the size of the attempt. The key is shown against the version the learner was given;
     a later regrade is listed with the version it used.
     """
-    require_instructor(actor)
+    policy.require_instructor(actor)
     row = session.execute(
         select(Attempt, Quiz, Course, User)
         .join(Quiz, Quiz.id == Attempt.quiz_id)
@@ -303,12 +291,12 @@ def attempt_detail(actor: User, attempt_id: int) -> AttemptDetail:
                 current_version=current_number,
                 type=question.type,
                 prompt=question.prompt,
-                response=_lines(question, item.response),
-                key=_key_lines(question),
+                response=response_lines(question, item.response),
+                key=key_lines(question),
                 fraction=item.fraction,
                 state=item.state,
                 saved_at=item.saved_at,
-                history=[SavedAnswer(at, _lines(question, response)) for at, response in history.get(item.id, [])],
+                history=[SavedAnswer(at, response_lines(question, response)) for at, response in history.get(item.id, [])],
                 regrades=regrades.get(item.id, []),
             )
         )
@@ -339,7 +327,7 @@ def quiz_overview(actor: User) -> list[QuizSummary]:
 
     Two statements: the quizzes with their courses, and one aggregate over their graded attempts.
     """
-    require_instructor(actor)
+    policy.require_instructor(actor)
     quizzes = session.execute(
         select(Quiz, Course)
         .join(Course, Course.id == Quiz.course_id)

@@ -1,7 +1,8 @@
 """Instructor pages for question banks: list, author and preview questions, versions, retire, import, export.
 
-Every route needs the instructor role (admins pass too). Which banks a user may change is decided by
-the service (`banks.require_editable`): course banks never, authored banks by their creator or an admin.
+Every route needs the instructor role (admins pass too). Which banks a user may change is edu.banks.policy's
+rule, which the services apply: course banks never, authored banks by their creator or an admin. The history page
+also shows how each version performed in attempts, which it asks edu.results for (views compose domains).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from edu.content import model
 from edu.content.render import render_markdown
 from edu.db import session
 from edu.errors import Invalid
+from edu.results.analysis import version_statistics
 
-from . import banks
-from .bank_forms import (
+from . import import_export, policy
+from . import services as banks
+from .forms import (
     TYPE_SECTIONS,
     BankForm,
     ConfirmImportForm,
@@ -107,11 +110,11 @@ def _bank_page(bank: QuestionBank, import_form: ImportForm | None = None, status
             "banks/bank.html",
             bank=bank,
             rows=rows,
-            editable=banks.can_edit(current_user, bank),
+            editable=policy.can_edit(current_user, bank),
             import_form=import_form or ImportForm(),
             action_form=FlaskForm(),
             type_labels=banks.TYPE_LABELS,
-            export_formats=banks.EXPORT_FORMATS,
+            export_formats=import_export.EXPORT_FORMATS,
             upload_limit=_mib(_upload_limit()),
         ),
         status,
@@ -128,7 +131,7 @@ def bank(slug: str) -> tuple[str, int]:
 @role_required(Role.INSTRUCTOR)
 def export(slug: str) -> Response:
     found = banks.get_bank(current_user, slug)
-    exported = banks.export_bank(current_user, found, request.args.get("format", "gift"))
+    exported = import_export.export_bank(current_user, found, request.args.get("format", "gift"))
     return Response(
         exported.body,
         headers={
@@ -156,7 +159,7 @@ def question(slug: str, key: str) -> str:
         row=row,
         item=item,
         preview=_render_preview(item),
-        editable=banks.can_edit(current_user, found),
+        editable=policy.can_edit(current_user, found),
         action_form=FlaskForm(),
         type_labels=banks.TYPE_LABELS,
         md=render_markdown,
@@ -183,7 +186,6 @@ def _labels(form: QuestionForm) -> dict[str, str]:
 
 
 def _editor(found: QuestionBank, key: str | None) -> WerkzeugResponse | tuple[str, int]:
-    banks.require_editable(current_user, found)
     row = banks.get_question(current_user, found, key) if key is not None else None
     form = QuestionForm()
     if request.method == "GET":
@@ -251,13 +253,13 @@ def _editor(found: QuestionBank, key: str | None) -> WerkzeugResponse | tuple[st
 @bp.route("/banks/<slug>/questions/new", methods=["GET", "POST"])
 @role_required(Role.INSTRUCTOR)
 def new_question(slug: str) -> WerkzeugResponse | tuple[str, int]:
-    return _editor(banks.get_bank(current_user, slug), None)
+    return _editor(banks.get_editable_bank(current_user, slug), None)
 
 
 @bp.route("/banks/<slug>/questions/<key>/edit", methods=["GET", "POST"])
 @role_required(Role.INSTRUCTOR)
 def edit_question(slug: str, key: str) -> WerkzeugResponse | tuple[str, int]:
-    return _editor(banks.get_bank(current_user, slug), key)
+    return _editor(banks.get_editable_bank(current_user, slug), key)
 
 
 @bp.post("/banks/<slug>/questions/<key>/retire")
@@ -285,7 +287,8 @@ def unretire(slug: str, key: str) -> WerkzeugResponse:
 def history(slug: str, key: str) -> str:
     found = banks.get_bank(current_user, slug)
     row, entries = banks.question_history(current_user, found, key)
-    return render_template("banks/history.html", bank=found, row=row, entries=entries)
+    figures = version_statistics(current_user, [e.version.id for e in entries])
+    return render_template("banks/history.html", bank=found, row=row, entries=entries, figures=figures)
 
 
 @bp.post("/preview")
@@ -320,8 +323,7 @@ def preview() -> tuple[str, int]:
 @role_required(Role.INSTRUCTOR)
 def import_upload(slug: str) -> tuple[str, int]:
     """Read the file and show its report; nothing is imported until the instructor confirms."""
-    found = banks.get_bank(current_user, slug)
-    banks.require_editable(current_user, found)
+    found = banks.get_editable_bank(current_user, slug)
     form = ImportForm()
     if not form.validate_on_submit():
         return _bank_page(found, form, 400)
@@ -338,12 +340,12 @@ def import_upload(slug: str) -> tuple[str, int]:
         form.file.errors = ["The file is empty."]
         return _bank_page(found, form, 400)
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
-    fmt = form.format.data if form.format.data in banks.IMPORT_FORMATS else banks.detect_format(filename, content)
-    result = banks.parse_source(content, fmt)
+    fmt = form.format.data if form.format.data in import_export.IMPORT_FORMATS else import_export.detect_format(filename, content)
+    result = import_export.parse_source(content, fmt)
     if result.refused is not None:  # past a reader's limit (nesting, size, counts): nothing to report on or keep
         form.file.errors = [f"The file was not read: line {result.refused.line}: {result.refused.message}."]
         return _bank_page(found, form, 400)
-    draft = banks.create_draft(current_user, found, filename, fmt, content)
+    draft = import_export.create_draft(current_user, found, filename, fmt, content)
     session.commit()
     confirm = ConfirmImportForm(formdata=None, token=draft.token, partial=bool(form.partial.data))
     return _report(found, draft.filename, fmt, result, confirm, None, 200)
@@ -357,7 +359,7 @@ def _report(
             "banks/import_report.html",
             bank=found,
             filename=filename,
-            format_label=banks.IMPORT_FORMATS.get(fmt, fmt),
+            format_label=import_export.IMPORT_FORMATS.get(fmt, fmt),
             result=result,
             confirm=confirm,
             message=message,
@@ -370,13 +372,12 @@ def _report(
 @bp.post("/banks/<slug>/import/confirm")
 @role_required(Role.INSTRUCTOR)
 def import_confirm(slug: str) -> WerkzeugResponse | tuple[str, int]:
-    found = banks.get_bank(current_user, slug)
-    banks.require_editable(current_user, found)
+    found = banks.get_editable_bank(current_user, slug)
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    draft = banks.get_draft(current_user, found, form.token.data or "")
-    result = banks.parse_source(draft.content, draft.format)
+    draft = import_export.get_draft(current_user, found, form.token.data or "")
+    result = import_export.parse_source(draft.content, draft.format)
     if result.errors and not form.partial.data:
         message = (
             f"Nothing was imported: {result.skipped} question(s) in the file cannot be imported. Fix the file and "
@@ -387,9 +388,9 @@ def import_confirm(slug: str) -> WerkzeugResponse | tuple[str, int]:
         return _report(
             found, draft.filename, draft.format, result, form, "Nothing was imported: the file has no valid questions.", 400
         )
-    summary = banks.import_questions(current_user, found, result.questions)
+    summary = import_export.import_questions(current_user, found, result.questions)
     filename = draft.filename
-    banks.discard_draft(draft)
+    import_export.discard_draft(draft)
     session.commit()
     skipped = f" {result.skipped} question(s) were skipped." if result.skipped else ""
     flash(f"Imported {len(result.questions)} question(s) from {filename}: {summary}.{skipped}", "success")

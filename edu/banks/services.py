@@ -1,11 +1,12 @@
-"""Question banks for instructors: list, author, version, retire, import and export.
+"""Question banks for instructors: list, author, version, retire, and each question's history.
 
-Banks synced from courses/ (source 'course') are read-only here: the files are their source of truth,
+Banks synced from courses/ (source COURSE) are read-only here: the files are their source of truth,
 so the browser may show, preview and export them but never change them. Banks authored in the browser
-(source 'authored') may be changed by the instructor who created them and by admins.
+(source AUTHORED) may be changed by the instructor who created them and by admins (edu.banks.policy).
 
 Every service takes the acting user; `None` means the command line, whose operator already has the
-database and is trusted like an admin. Services flush but never commit.
+database and is trusted like an admin. Services flush but never commit. Import and export live in
+edu.banks.import_export.
 
 A question's content is the dict of the canonical model (`model_dump(mode="json")`, the bank-YAML
 shape); a save that does not change its hash makes no new version, so re-importing an exported bank
@@ -15,45 +16,28 @@ or saving an unchanged form leaves the history alone.
 from __future__ import annotations
 
 import difflib
-import math
-import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from edu.auth.models import Role, User
+from edu.auth.models import User
 from edu.catalog.models import Course
 from edu.content import model
 from edu.db import session, utcnow
-from edu.errors import Forbidden, Invalid, NotFound
-from edu.interchange.report import ImportProblem, ImportResult, slugify
+from edu.errors import Invalid, NotFound
+from edu.interchange.report import slugify
 
-from .models import BankImportDraft, Question, QuestionBank, QuestionEvent, QuestionVersion
+from . import policy
+from .models import AUTHORED, COURSE, Question, QuestionBank, QuestionEvent, QuestionVersion
 from .sync import question_hash
 
 QUESTION_ADAPTER: TypeAdapter[model.Question] = TypeAdapter(model.Question)
 
-AUTHORED = "authored"
-COURSE = "course"
-
-IMPORT_FORMATS: dict[str, str] = {
-    "gift": "GIFT",
-    "moodle-xml": "Moodle XML",
-    "aiken": "Aiken",
-    "yaml": "YAML bank",
-}
-EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
-    # format: (label, file suffix, content type)
-    "gift": ("GIFT", ".gift.txt", "text/plain; charset=utf-8"),
-    "moodle-xml": ("Moodle XML", ".xml", "application/xml; charset=utf-8"),
-    "yaml": ("YAML bank", ".yaml", "application/yaml; charset=utf-8"),
-}
 TYPE_LABELS: dict[str, str] = {
     "single": "Single best answer",
     "multiple": "Multiple response",
@@ -63,32 +47,6 @@ TYPE_LABELS: dict[str, str] = {
     "short_answer": "Short answer",
     "numeric": "Numeric",
 }
-DRAFT_LIFETIME = timedelta(hours=6)
-"""An uploaded file waits this long for its confirmation; older drafts are deleted on the next upload."""
-
-
-# --- permissions ---------------------------------------------------------------------------------------
-
-
-def _require_instructor(actor: User | None) -> None:
-    if actor is not None and not actor.has_role(Role.INSTRUCTOR):
-        raise Forbidden("Only instructors and admins can work with question banks.")
-
-
-def can_edit(actor: User | None, bank: QuestionBank) -> bool:
-    if bank.source != AUTHORED:
-        return False
-    if actor is None or actor.has_role(Role.ADMIN):
-        return True
-    return actor.has_role(Role.INSTRUCTOR) and bank.created_by_id == actor.id
-
-
-def require_editable(actor: User | None, bank: QuestionBank) -> None:
-    _require_instructor(actor)
-    if bank.source != AUTHORED:
-        raise Forbidden("This bank comes from the course files and is read-only here: change it in courses/ and sync.")
-    if not can_edit(actor, bank):
-        raise Forbidden("Only the instructor who created this bank, or an admin, can change it.")
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -106,7 +64,7 @@ class BankSummary:
 
 def list_banks(actor: User | None) -> list[BankSummary]:
     """Every bank with its counts and the tags of its active questions, in a fixed number of statements."""
-    _require_instructor(actor)
+    policy.require_instructor(actor)
     banks = list(
         session.scalars(
             select(QuestionBank)
@@ -143,17 +101,24 @@ def list_banks(actor: User | None) -> list[BankSummary]:
             retired=counts.get(bank.id, (0, 0))[1],
             tags=tuple(sorted(tags.get(bank.id, ()))),
             course_title=titles.get(bank.course_id) if bank.course_id is not None else None,
-            editable=can_edit(actor, bank),
+            editable=policy.can_edit(actor, bank),
         )
         for bank in banks
     ]
 
 
 def get_bank(actor: User | None, slug: str) -> QuestionBank:
-    _require_instructor(actor)
+    policy.require_instructor(actor)
     bank = session.scalar(select(QuestionBank).where(QuestionBank.slug == slug).options(joinedload(QuestionBank.owner)))
     if bank is None:
         raise NotFound("There is no question bank at this address.")
+    return bank
+
+
+def get_editable_bank(actor: User | None, slug: str) -> QuestionBank:
+    """The bank, for changing it: refused unless the actor may (a course bank never)."""
+    bank = get_bank(actor, slug)
+    policy.require_editable(actor, bank)
     return bank
 
 
@@ -174,7 +139,7 @@ class QuestionRow:
 
 def bank_questions(actor: User | None, bank: QuestionBank) -> list[QuestionRow]:
     """The bank's questions with their current versions, in one statement."""
-    _require_instructor(actor)
+    policy.require_instructor(actor)
     rows = session.execute(
         select(Question, QuestionVersion)
         .outerjoin(QuestionVersion, QuestionVersion.id == Question.current_version_id)
@@ -185,7 +150,7 @@ def bank_questions(actor: User | None, bank: QuestionBank) -> list[QuestionRow]:
 
 
 def get_question(actor: User | None, bank: QuestionBank, key: str) -> QuestionRow:
-    _require_instructor(actor)
+    policy.require_instructor(actor)
     row = session.execute(
         select(Question, QuestionVersion)
         .outerjoin(QuestionVersion, QuestionVersion.id == Question.current_version_id)
@@ -274,7 +239,7 @@ def validate_question(data: dict[str, Any]) -> model.Question:
 
 
 def create_bank(actor: User | None, title: str, slug: str | None = None) -> QuestionBank:
-    _require_instructor(actor)
+    policy.require_instructor(actor)
     title = " ".join(title.split())
     if not title:
         raise Invalid("Enter a title for the bank.")
@@ -322,7 +287,7 @@ class Saved:
     created: bool
 
 
-def _store(
+def store_version(
     actor: User | None,
     bank: QuestionBank,
     item: model.Question,
@@ -330,6 +295,9 @@ def _store(
     current: QuestionVersion | None,
     action: str,
 ) -> Saved:
+    """Store `item` as the next version of `existing` (or as a new question), unless its content is unchanged.
+
+    The one way a version is made in the browser and by imports, so both record the same history event."""
     data = item.model_dump(mode="json")
     digest = question_hash(data)
     created = existing is None
@@ -350,17 +318,17 @@ def _store(
 
 def save_question(actor: User | None, bank: QuestionBank, item: model.Question, key: str | None = None) -> Saved:
     """Create a question (key None) or edit the one with `key`; a change of content makes a new version."""
-    require_editable(actor, bank)
+    policy.require_editable(actor, bank)
     if key is None:
         clash = session.scalar(select(Question.id).where(Question.bank_id == bank.id, Question.key == item.id))
         if clash is not None:
             raise QuestionInvalid([FieldProblem(("id",), f"A question with the id {item.id!r} is already in this bank.")])
-        return _store(actor, bank, item, None, None, "created")
+        return store_version(actor, bank, item, None, None, "created")
     row = get_question(actor, bank, key)
     if item.id != key:
         raise QuestionInvalid([FieldProblem(("id",), "A question's id cannot change once it is saved.")])
     latest = _latest_version(row.question)
-    return _store(actor, bank, item, row.question, latest, "edited")
+    return store_version(actor, bank, item, row.question, latest, "edited")
 
 
 def _latest_version(question: Question) -> QuestionVersion | None:
@@ -371,7 +339,7 @@ def _latest_version(question: Question) -> QuestionVersion | None:
 
 def retire_question(actor: User | None, bank: QuestionBank, key: str) -> Question:
     """Retired questions stay (attempts point at them) but are left out of every future draw."""
-    require_editable(actor, bank)
+    policy.require_editable(actor, bank)
     question = get_question(actor, bank, key).question
     if question.retired_at is None:
         question.retired_at = utcnow()
@@ -381,7 +349,7 @@ def retire_question(actor: User | None, bank: QuestionBank, key: str) -> Questio
 
 
 def unretire_question(actor: User | None, bank: QuestionBank, key: str) -> Question:
-    require_editable(actor, bank)
+    policy.require_editable(actor, bank)
     question = get_question(actor, bank, key).question
     if question.retired_at is not None:
         question.retired_at = None
@@ -390,16 +358,7 @@ def unretire_question(actor: User | None, bank: QuestionBank, key: str) -> Quest
     return question
 
 
-# --- history and statistics ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VersionStats:
-    attempts: int
-    facility: float | None
-    """Mean mark fraction, 0-1."""
-    discrimination: float | None
-    """Item-rest correlation in percent (Moodle's discrimination index); None below two attempts or no spread."""
+# --- history ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -407,7 +366,6 @@ class HistoryEntry:
     version: QuestionVersion
     author: str | None
     action: str | None
-    stats: VersionStats | None
     diff: list[tuple[str, str]] = field(default_factory=list)
     """(kind, line) with kind 'add', 'del', 'same' or 'hunk' against the previous version; empty for the first."""
     content: str = ""
@@ -448,7 +406,6 @@ def question_history(actor: User | None, bank: QuestionBank, key: str) -> tuple[
     ):
         if found.version_id is not None:
             events[found.version_id] = found
-    stats = version_statistics([v.id for v in versions])
     entries: list[HistoryEntry] = []
     previous = ""
     for version in versions:
@@ -459,7 +416,6 @@ def question_history(actor: User | None, bank: QuestionBank, key: str) -> tuple[
                 version=version,
                 author=(event.user.name if event and event.user else None),
                 action=event.action if event else ("synced" if bank.source == COURSE else None),
-                stats=stats.get(version.id),
                 diff=_diff(previous, text) if previous else [],
                 content=text,
             )
@@ -467,216 +423,3 @@ def question_history(actor: User | None, bank: QuestionBank, key: str) -> tuple[
         previous = text
     entries.reverse()
     return row, entries
-
-
-def version_statistics(version_ids: Sequence[int]) -> dict[int, VersionStats]:
-    """Attempts, facility and discrimination of each version, from the items of graded attempts.
-
-    The attempt tables belong to the quiz engine and are imported here, not at module level, so the bank
-    pages keep working ("no attempts yet") if that schema is absent. An attempt's total is the sum of its
-    item fractions; discrimination correlates this item with the rest of the attempt (total minus item).
-    """
-    if not version_ids:
-        return {}
-    try:
-        from .models import Attempt, AttemptItem
-    except ImportError:  # pragma: no cover - the quiz engine's tables are missing
-        return {}
-    mine = (
-        select(AttemptItem.attempt_id, AttemptItem.question_version_id, AttemptItem.fraction)
-        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-        .where(
-            AttemptItem.question_version_id.in_(version_ids),
-            Attempt.graded_at.is_not(None),
-            AttemptItem.fraction.is_not(None),
-        )
-        .subquery()
-    )
-    totals = (
-        select(AttemptItem.attempt_id, func.sum(func.coalesce(AttemptItem.fraction, 0.0)).label("total"))
-        .where(AttemptItem.attempt_id.in_(select(mine.c.attempt_id)))
-        .group_by(AttemptItem.attempt_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(mine.c.question_version_id, mine.c.fraction, totals.c.total).join(totals, totals.c.attempt_id == mine.c.attempt_id)
-    ).all()
-    marks: dict[int, list[tuple[float, float]]] = {}
-    for version_id, fraction, total in rows:
-        marks.setdefault(version_id, []).append((float(fraction), float(total) - float(fraction)))
-    return {version_id: _stats(pairs) for version_id, pairs in marks.items()}
-
-
-def _stats(pairs: list[tuple[float, float]]) -> VersionStats:
-    """Facility and the item-rest correlation, as Moodle's discrimination index (edu.quizzes.stats)."""
-    from .stats import item_statistics
-
-    items = item_statistics([{"item": item, "rest": rest} for item, rest in pairs], {"item": 1.0, "rest": 1.0})
-    found = items["item"]
-    facility = found.facility
-    discrimination = found.discrimination_index
-    if discrimination is not None and not math.isfinite(discrimination):
-        discrimination = None
-    return VersionStats(len(pairs), facility, discrimination)
-
-
-# --- import and export ---------------------------------------------------------------------------------
-
-
-def detect_format(filename: str, content: bytes) -> str:
-    """The format a file is most likely in: by extension, then by a look at the text."""
-    name = filename.lower()
-    if name.endswith(".xml"):
-        return "moodle-xml"
-    if name.endswith((".yaml", ".yml")):
-        return "yaml"
-    if name.endswith(".gift"):
-        return "gift"
-    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<?xml") or head.startswith(b"<quiz"):
-        return "moodle-xml"
-    text = content.decode("utf-8", "replace")
-    if "{" not in text and any(line.strip().startswith("ANSWER:") for line in text.splitlines()):
-        return "aiken"
-    if text.lstrip().startswith(("bank:", "questions:")):
-        return "yaml"
-    return "gift"
-
-
-def parse_source(content: bytes, fmt: str) -> ImportResult:
-    """Parse a file in one of IMPORT_FORMATS; never raises for bad input."""
-    if fmt not in IMPORT_FORMATS:
-        return ImportResult((), (ImportProblem(1, None, f"unknown format {fmt!r}"),), 0, ())
-    if fmt == "moodle-xml":
-        from edu.interchange.moodle_xml import parse_moodle_xml
-
-        return parse_moodle_xml(content)
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        return ImportResult((), (ImportProblem(line, None, "the file is not UTF-8 text; save it as UTF-8 and try again"),), 0, ())
-    if fmt == "gift":
-        from edu.interchange.gift import parse_gift
-
-        return parse_gift(text)
-    if fmt == "aiken":
-        from edu.interchange.aiken import parse_aiken
-
-        return parse_aiken(text)
-    from edu.interchange.yaml_bank import parse_yaml_bank
-
-    return parse_yaml_bank(text)
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    new: int
-    updated: int
-    unchanged: int
-
-    def __str__(self) -> str:
-        return f"{self.new} new, {self.updated} updated (new version), {self.unchanged} unchanged"
-
-
-def import_questions(
-    actor: User | None,
-    bank: QuestionBank,
-    questions: Iterable[model.Question],
-    stored: Callable[[model.Question], None] | None = None,
-) -> ImportSummary:
-    """Store imported questions: a new question per new id, a new version where an id exists and content changed."""
-    require_editable(actor, bank)
-    existing = {q.key: q for q in session.scalars(select(Question).where(Question.bank_id == bank.id))}
-    latest: dict[int, QuestionVersion] = {}
-    if existing:
-        numbers = (
-            select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-            .where(QuestionVersion.question_id.in_([q.id for q in existing.values()]))
-            .group_by(QuestionVersion.question_id)
-            .subquery()
-        )
-        for version in session.scalars(
-            select(QuestionVersion).join(
-                numbers,
-                (numbers.c.question_id == QuestionVersion.question_id) & (numbers.c.number == QuestionVersion.number),
-            )
-        ):
-            latest[version.question_id] = version
-    new = updated = unchanged = 0
-    for item in questions:
-        question = existing.get(item.id)
-        saved = _store(actor, bank, item, question, latest.get(question.id) if question else None, "imported")
-        existing[item.id] = saved.question
-        if saved.version is not None:
-            latest[saved.question.id] = saved.version
-        if saved.created:
-            new += 1
-        elif saved.version is not None:
-            updated += 1
-        else:
-            unchanged += 1
-        if stored is not None:
-            stored(item)
-    return ImportSummary(new, updated, unchanged)
-
-
-def create_draft(actor: User, bank: QuestionBank, filename: str, fmt: str, content: bytes) -> BankImportDraft:
-    """Hold an uploaded file until the instructor confirms the import; clears their stale drafts."""
-    require_editable(actor, bank)
-    session.execute(
-        delete(BankImportDraft).where(BankImportDraft.user_id == actor.id, BankImportDraft.created_at < utcnow() - DRAFT_LIFETIME)
-    )
-    draft = BankImportDraft(
-        token=secrets.token_urlsafe(32), bank_id=bank.id, user_id=actor.id, filename=filename[:200], format=fmt, content=content
-    )
-    session.add(draft)
-    session.flush()
-    return draft
-
-
-def get_draft(actor: User, bank: QuestionBank, token: str) -> BankImportDraft:
-    require_editable(actor, bank)
-    draft = session.scalar(
-        select(BankImportDraft).where(
-            BankImportDraft.token == token, BankImportDraft.bank_id == bank.id, BankImportDraft.user_id == actor.id
-        )
-    )
-    if draft is None or draft.created_at < utcnow() - DRAFT_LIFETIME:
-        raise NotFound("This upload has expired or was already imported. Upload the file again.")
-    return draft
-
-
-def discard_draft(draft: BankImportDraft) -> None:
-    session.delete(draft)
-    session.flush()
-
-
-@dataclass(frozen=True)
-class Export:
-    body: bytes
-    filename: str
-    content_type: str
-    count: int
-
-
-def export_bank(actor: User | None, bank: QuestionBank, fmt: str) -> Export:
-    """The bank's active questions (retired ones stay out: importing them would bring them back)."""
-    _require_instructor(actor)
-    if fmt not in EXPORT_FORMATS:
-        raise Invalid(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}.")
-    questions = [as_model(row.data) for row in bank_questions(actor, bank) if row.version and row.question.retired_at is None]
-    _, suffix, content_type = EXPORT_FORMATS[fmt]
-    if fmt == "gift":
-        from edu.interchange.gift import write_gift
-
-        body = write_gift(questions, category=bank.title).encode()
-    elif fmt == "moodle-xml":
-        from edu.interchange.moodle_xml import write_moodle_xml
-
-        body = write_moodle_xml(questions, category=bank.title)
-    else:
-        from edu.interchange.yaml_bank import write_yaml_bank
-
-        body = write_yaml_bank(bank.slug, bank.title, questions).encode()
-    return Export(body, f"{bank.slug}{suffix}", content_type, len(questions))

@@ -6,24 +6,29 @@ that was not given a question is left out of that question's figures. Every ques
 attempt's total is the number of marks it earned and the maximum total is the number of questions it was given.
 
 Three statements whatever the number of attempts: the quiz, every item of its graded attempts, and the questions
-with their banks and current versions.
+with their banks and current versions. The same figures per question version, over every quiz that drew it, are
+what a question's history page in the banks shows (`version_statistics`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from edu.auth.models import User
+from edu.banks.models import Question, QuestionBank, QuestionVersion
+from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.db import session
 from edu.errors import Invalid
+from edu.quizzes.models import Attempt, AttemptItem, Quiz
 
 from . import stats
 from .gradebook import get_quiz
-from .models import Attempt, AttemptItem, Question, QuestionBank, QuestionVersion, Quiz
 
 WHICH_LABELS: Final[dict[str, str]] = {
     "first": "each learner's first attempt",
@@ -198,3 +203,61 @@ def analyse_quiz(actor: User, quiz_id: int, which: str | None = None) -> Analysi
             )
         analysis.items.append(row)
     return analysis
+
+
+# --- one question version across every quiz -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionStats:
+    attempts: int
+    facility: float | None
+    """Mean mark fraction, 0-1."""
+    discrimination: float | None
+    """Item-rest correlation in percent (Moodle's discrimination index); None below two attempts or no spread."""
+
+
+def version_statistics(actor: User, version_ids: Sequence[int]) -> dict[int, VersionStats]:
+    """Attempts, facility and discrimination of each version, from the items of graded attempts.
+
+    For a question's history page in the banks (which shows them beside each version): versions are not tied to
+    one course, so any instructor sees them, as they see the bank. An attempt's total is the sum of its item
+    fractions; discrimination correlates this item with the rest of the attempt (total minus item).
+    """
+    policy.require_instructor(actor)
+    if not version_ids:
+        return {}
+    mine = (
+        select(AttemptItem.attempt_id, AttemptItem.question_version_id, AttemptItem.fraction)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(
+            AttemptItem.question_version_id.in_(version_ids),
+            Attempt.graded_at.is_not(None),
+            AttemptItem.fraction.is_not(None),
+        )
+        .subquery()
+    )
+    totals = (
+        select(AttemptItem.attempt_id, func.sum(func.coalesce(AttemptItem.fraction, 0.0)).label("total"))
+        .where(AttemptItem.attempt_id.in_(select(mine.c.attempt_id)))
+        .group_by(AttemptItem.attempt_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(mine.c.question_version_id, mine.c.fraction, totals.c.total).join(totals, totals.c.attempt_id == mine.c.attempt_id)
+    ).all()
+    marks: dict[int, list[tuple[float, float]]] = {}
+    for version_id, fraction, total in rows:
+        marks.setdefault(version_id, []).append((float(fraction), float(total) - float(fraction)))
+    return {version_id: _stats(pairs) for version_id, pairs in marks.items()}
+
+
+def _stats(pairs: list[tuple[float, float]]) -> VersionStats:
+    """Facility and the item-rest correlation, as Moodle's discrimination index (edu.results.stats)."""
+    items = stats.item_statistics([{"item": item, "rest": rest} for item, rest in pairs], {"item": 1.0, "rest": 1.0})
+    found = items["item"]
+    facility = found.facility
+    discrimination = found.discrimination_index
+    if discrimination is not None and not math.isfinite(discrimination):
+        discrimination = None
+    return VersionStats(len(pairs), facility, discrimination)

@@ -31,7 +31,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from edu.content import model
 
-from .banks import IMPORT_FORMATS, TYPE_LABELS, FieldProblem
+from .import_export import IMPORT_FORMATS
+from .services import TYPE_LABELS, FieldProblem
 
 MAX_ROWS = 12
 """The model allows at most 12 options, pairs or items."""
