@@ -48,8 +48,7 @@ from edu.catalog import policy
 from edu.catalog.models import Course, CourseVersion, Enrolment, Lesson, LessonCompletion, Module
 from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
-from edu.quizzes.grading_methods import grade_by_method as quiz_grade
-from edu.quizzes.grading_methods import meets_pass_mark
+from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
 from edu.quizzes.models import Attempt, Quiz
 
 from . import signing
@@ -260,7 +259,7 @@ def evaluate_completion(user: User, course: Course, *, now: datetime | None = No
     if rules["module_quizzes"] == "passed":
         for quiz in (q for q in quizzes if q.kind == "module"):
             counted = in_cycle(quiz, every=not modules_in_cycle)
-            grade = quiz_grade(quiz.grading_method, counted)
+            grade = grade_by_method(quiz.grading_method, counted)
             passed = meets_pass_mark(grade, quiz.pass_mark)
             detail = "not attempted yet" if grade is None else f"grade {round(grade * 100)}%, pass mark {quiz.pass_mark}%"
             result.requirements.append(Requirement(f"Pass {quiz.title}", passed, detail))
@@ -275,7 +274,7 @@ def evaluate_completion(user: User, course: Course, *, now: datetime | None = No
             result.requirements.append(Requirement("Pass the final exam", False, "the final exam is not available yet"))
         else:
             counted = in_cycle(final)
-            grade = quiz_grade(final.grading_method, counted)
+            grade = grade_by_method(final.grading_method, counted)
             passed = meets_pass_mark(grade, final.pass_mark)
             if grade is None:
                 detail = "not attempted in this renewal yet" if cycle.renewal else "not attempted yet"

@@ -24,6 +24,7 @@ from edu.certificates.status_list import StatusEntry, decode_list, get_bit
 from edu.db import session
 from edu.errors import Conflict, Forbidden, Invalid
 from edu.mail.models import OutboxMessage
+from edu.quizzes.grading_methods import grade_by_method
 from edu.quizzes.models import Attempt
 from tests.certificate_helpers import enrolled, graded_attempt, mini, pass_everything, quiz, user
 from tests.conftest import assign_instructor
@@ -68,14 +69,14 @@ def _attempts(*scores: float) -> list[Attempt]:
 @pytest.mark.parametrize(
     ("method", "expected"), [("highest", 0.9), ("last", 0.3), ("first", 0.5), ("average", (0.5 + 0.9 + 0.3) / 3)]
 )
-def test_quiz_grade_follows_the_grading_method(method: str, expected: float) -> None:
-    assert services.quiz_grade(method, _attempts(0.5, 0.9, 0.3)) == pytest.approx(expected)
+def test_grade_by_method_follows_the_grading_method(method: str, expected: float) -> None:
+    assert grade_by_method(method, _attempts(0.5, 0.9, 0.3)) == pytest.approx(expected)
 
 
-def test_quiz_grade_ignores_ungraded_attempts_and_is_none_without_any() -> None:
+def test_grade_by_method_ignores_ungraded_attempts_and_is_none_without_any() -> None:
     ungraded = Attempt(number=3, score=None, graded_at=None)
-    assert services.quiz_grade("last", [*_attempts(0.4, 0.8), ungraded]) == 0.8
-    assert services.quiz_grade("highest", [ungraded]) is None
+    assert grade_by_method("last", [*_attempts(0.4, 0.8), ungraded]) == 0.8
+    assert grade_by_method("highest", [ungraded]) is None
     assert services.deciding_attempt("highest", _attempts(0.5, 0.9, 0.9)).number == 2  # type: ignore[union-attr]
 
 
