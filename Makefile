@@ -59,6 +59,14 @@ typecheck: install
 bench: install
 	$(BIN)/python -m bench
 
+# `make bench-load` (not part of `make test`; minutes): the exam cycle driven by locust against gunicorn, on SQLite
+# and on PostgreSQL (a database created and dropped on the server at BENCH_POSTGRES_URL, 127.0.0.1:5432 by default),
+# beside a bare Flask + SQLAlchemy baseline; prints the tables and puts them into bench/RESULTS.md.
+# Options: BENCH_LOAD_ARGS="--learners 50 --duration 60 --databases sqlite" (python -m bench.load --help).
+.PHONY: bench-load
+bench-load: install
+	$(BIN)/python -m bench.load --write-results $(BENCH_LOAD_ARGS)
+
 # `make mutation` (not part of `make test`): mutation testing of the pure cores with mutmut ([tool.mutmut] in
 # pyproject.toml), one module at a time, printing each module's score. mutmut works in mutants/ (git-ignored);
 # the reviewed equivalent mutants and their arguments are in tests/mutation_equivalents.txt. The property tests
