@@ -99,3 +99,30 @@ def test_warming_up_writes_nothing(app) -> None:
     before = rows()
     assert set(warm(app).pages.values()) == {200}
     assert rows() == before
+
+
+def test_a_worker_whose_warm_up_fails_still_boots_and_says_so() -> None:
+    """gunicorn stops the whole server when post_worker_init raises: with the database down during a respawn, the
+    site would be gone instead of answering 503. The hook logs the failure and lets the worker serve cold."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", REPO / "gunicorn.conf.py")
+    assert spec and spec.loader
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+
+    class Log:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def exception(self, message: str, *args: object) -> None:
+            self.lines.append(message % args)
+
+        def info(self, message: str, *args: object) -> None:
+            self.lines.append(message % args)
+
+    class Worker:
+        pid, log, wsgi = 7, Log(), object()  # not an app: warm() raises at once
+
+    conf.post_worker_init(Worker)
+    assert Worker.log.lines == ["worker 7 serves without warming up"]
