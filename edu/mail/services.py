@@ -15,8 +15,8 @@ SUBJECT_LENGTH = 200
 
 def queue(recipient: str, subject: str, body: str) -> OutboxMessage:
     """Write the message into the caller's transaction. It leaves only after that transaction commits, so a request
-    that fails or rolls back after queueing sends nothing, and the caller never waits for, or fails with, the mail
-    server."""
+    that fails or rolls back after queueing sends nothing; a mail server that refuses or times out (delivery.SMTP_TIMEOUT
+    a step) never fails the caller: the message stays queued for `flask mail deliver`."""
     if len(subject) > SUBJECT_LENGTH:  # a long course title or clinic name must not make the whole transaction fail
         subject = subject[: SUBJECT_LENGTH - 1] + "…"
     message = OutboxMessage(recipient=recipient, subject=subject, body=body)

@@ -17,7 +17,7 @@ from edu.clinics import services as clinics
 from edu.clinics.models import StaffLink
 from edu.db import session
 from edu.errors import Conflict
-from edu.mail.delivery import RETRY_AFTER
+from edu.mail.delivery import BODY_NOT_KEPT, RETRY_AFTER
 from edu.mail.models import OutboxMessage
 from tests.clinic_helpers import certify, clinic, staff
 from tests.conftest import login, post_form
@@ -66,6 +66,8 @@ def test_a_committed_request_sends_its_mail_once_by_smtp(app, client, make_user,
     assert (message["To"], message["Subject"]) == ("a@example.com", "Reset your password")
     assert "Hello Ada" in message.get_content() and "http://localhost/reset/" in message.get_content()
     assert rows(app) == [("a@example.com", "Reset your password", "sent", 1, None)]
+    with app.app_context():  # the reset link left in the mail and is kept nowhere usable
+        assert session.scalars(select(OutboxMessage.body)).one() == BODY_NOT_KEPT
     result = deliver(app)  # the cron job finds nothing to send again
     assert result.exit_code == 0 and "0 sent" in result.output
     assert len(relay.messages) == 1
@@ -203,6 +205,8 @@ def test_attempts_are_bounded_then_the_message_is_failed_and_shown_so(app, clien
     assert "1 message(s) given up" in third.output
     [(_, _, state, attempts, error)] = rows(app)
     assert (state, attempts) == ("failed", 3) and error is not None and "421" in error
+    with app.app_context():
+        assert session.scalars(select(OutboxMessage.body)).one() == BODY_NOT_KEPT
     relay.down = False
     later(app)
     assert "0 sent, 0 still queued (to try again later), 0 failed" in deliver(app).output
