@@ -101,6 +101,16 @@ def _wipe(engine: Engine) -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables, on the test's backend, for migration tests."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+    else:
+        with fresh_postgres_database("edu_migrations") as url:
+            yield url
+
+
 @pytest.fixture(scope="session")
 def signing_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One key ring for the whole run, outside the repository (as in production, never committed)."""

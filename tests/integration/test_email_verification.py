@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from edu.auth import services as auth
@@ -24,9 +20,8 @@ from edu.db import make_engine, session
 from edu.errors import Forbidden, Invalid
 from tests.certificate_helpers import mini, pass_everything, user
 from tests.clinic_helpers import clinic, get_clinic, invite
-from tests.conftest import fresh_postgres_database
+from tests.migration_helpers import upgraded_to_just_before
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 3, 1, 9, tzinfo=UTC)
 DAY = timedelta(days=1)
 
@@ -186,22 +181,8 @@ def test_confirming_issues_nothing_for_an_unfinished_course(app, mini_course, ma
 REVISION = "18cffeb2aeeb"
 
 
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'verification.sqlite3'}"
-    else:
-        with fresh_postgres_database("edu_verification") as url:
-            yield url
-
-
 def test_accounts_made_before_the_rule_count_as_confirmed(empty_database):
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["url"] = empty_database
-    config.attributes["skip_logging"] = True
-    before = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
-    assert isinstance(before, str)
-    command.upgrade(config, before)
+    config = upgraded_to_just_before(empty_database, REVISION)
     engine = make_engine(empty_database)
     created = datetime(2026, 5, 6, 7, 8, 9)
     with engine.begin() as conn:

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, create_engine, inspect, text
 
 from edu.db import Base, make_engine
-from tests.conftest import fresh_postgres_database
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-    else:
-        with fresh_postgres_database("edu_migrations") as url:
-            yield url
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["url"] = url
-    config.attributes["skip_logging"] = True
-    return config
+from tests.migration_helpers import alembic_config
 
 
 def test_upgrade_check_and_downgrade(empty_database: str) -> None:

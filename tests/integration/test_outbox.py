@@ -5,22 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import select, text
 
 from edu.db import make_engine, session, utcnow
 from edu.mail import delivery, services
 from edu.mail.models import OutboxMessage
-from tests.conftest import fresh_postgres_database
+from tests.migration_helpers import upgraded_to_just_before
 from tests.smtp_server import SMTPRelay, relay_for
 
-ROOT = Path(__file__).resolve().parents[2]
 REVISION = "d352c598daf9"  # outbox delivery
 
 
@@ -124,22 +120,8 @@ def test_a_subject_too_long_for_the_column_is_shortened_not_fatal(app, relay):
 # --- the migration --------------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
-    else:
-        with fresh_postgres_database("edu_outbox") as url:
-            yield url
-
-
 def test_messages_kept_before_the_outbox_count_as_sent_and_are_not_sent_again(empty_database):
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["url"] = empty_database
-    config.attributes["skip_logging"] = True
-    before = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
-    assert isinstance(before, str)
-    command.upgrade(config, before)
+    config = upgraded_to_just_before(empty_database, REVISION)
     engine = make_engine(empty_database)
     written = datetime(2026, 5, 6, 7, 8, 9)
     with engine.begin() as conn:
