@@ -207,6 +207,21 @@ def assign_instructor(app: Flask, email: str, slug: str = "mini") -> None:
         session.commit()
 
 
+def staff_two_courses(app: Flask, make_user: Callable[..., int]) -> None:
+    """A second course, "other", beside the synced mini course: Tess teaches mini, Otto teaches other, Ada is admin."""
+    from edu.catalog.models import Course
+    from edu.db import session
+
+    with app.app_context():
+        session.add(Course(slug="other", title="Another course"))
+        session.commit()
+    make_user("tess@example.com", "instructor", name="Tess Teacher")
+    make_user("otto@example.com", "instructor", name="Otto Other")
+    make_user("ada@example.com", "admin", name="Ada Admin")
+    assign_instructor(app, "tess@example.com", "mini")
+    assign_instructor(app, "otto@example.com", "other")
+
+
 @pytest.fixture
 def teach(app: Flask) -> Callable[..., None]:
     """`teach(email, slug="mini")`: assign that instructor to the course."""

@@ -23,7 +23,7 @@ from edu.certificates.models import Certificate, CertificateEvent
 from edu.db import session
 from edu.quizzes.models import Accommodation, Attempt, AuthoredQuiz, Quiz
 from edu.results.models import RegradeRun
-from tests.conftest import assign_instructor, login, post_form, sync_folder
+from tests.conftest import assign_instructor, login, post_form, staff_two_courses, sync_folder
 from tests.functional.test_certificate_pages import certify
 from tests.functional.test_instructor_quiz_pages import _ids, quiz_form
 from tests.integration.test_regrade import course_copy, enrol, fix_single_key, module_quiz, take
@@ -47,14 +47,7 @@ def world(app: Flask, make_user: Any, tmp_path: Path) -> World:
     certificate, and a second course with its own instructor."""
     copy = course_copy(tmp_path)
     sync_folder(app, copy)
-    with app.app_context():
-        session.add(Course(slug="other", title="Another course"))
-        session.commit()
-    make_user("tess@example.com", "instructor", name="Tess Teacher")
-    make_user("otto@example.com", "instructor", name="Otto Other")
-    make_user("ada@example.com", "admin", name="Ada Admin")
-    assign_instructor(app, "tess@example.com", "mini")
-    assign_instructor(app, "otto@example.com", "other")
+    staff_two_courses(app, make_user)
     enrol(app, make_user, "ann@example.com", "Ann Able")
     enrol(app, make_user, "cat@example.com", "Cat Calm")
     attempt_id = take(app, "ann@example.com")

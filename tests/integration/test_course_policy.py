@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from edu.auth import services as auth
 from edu.catalog import instructors, policy
-from edu.catalog.models import Course, CourseInstructor
+from edu.catalog.models import CourseInstructor
 from edu.certificates import services as certificates
 from edu.certificates.models import Certificate
 from edu.db import session
@@ -18,20 +18,13 @@ from edu.quizzes.accommodations import set_accommodation
 from edu.quizzes.models import Accommodation
 from edu.results import analysis, gradebook, regrade
 from tests.certificate_helpers import mini, quiz, user
-from tests.conftest import assign_instructor
+from tests.conftest import staff_two_courses
 from tests.integration.test_certificates import certified
 
 
 @pytest.fixture
 def staff(app, mini_course, make_user):
-    with app.app_context():
-        session.add(Course(slug="other", title="Another course"))
-        session.commit()
-    make_user("tess@example.com", "instructor", name="Tess Teacher")
-    make_user("otto@example.com", "instructor", name="Otto Other")
-    make_user("ada@example.com", "admin", name="Ada Admin")
-    assign_instructor(app, "tess@example.com", "mini")
-    assign_instructor(app, "otto@example.com", "other")
+    staff_two_courses(app, make_user)
 
 
 def test_teaches_the_assigned_course_only_admins_every_course_learners_none(app, staff, make_user):
