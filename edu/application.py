@@ -173,19 +173,11 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from . import presentation
     from .auth.models import PROFESSION_LABELS, Role
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"Role": Role, "PROFESSION_LABELS": PROFESSION_LABELS}
 
-    @app.template_filter("hours")
-    def _hours(value: Any) -> str:
-        number = float(value)
-        return f"{number:g} CE hour" + ("" if number == 1 else "s")
-
-    @app.template_filter("minutes")
-    def _minutes(value: int) -> str:
-        if value < 60:
-            return f"{value} min"
-        return f"{value // 60} h {value % 60:02d} min"
+    app.jinja_env.filters.update(presentation.FILTERS)  # |day, |moment, |clock, |pct, |hours, |minutes

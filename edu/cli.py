@@ -313,7 +313,7 @@ certificates = AppGroup(
 @certificates.command("verify", help="Check a signed credential (VC-JWT) file: signature, expiry and revocation.")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def certificates_verify(file: TextIO) -> None:
-    from edu.certificates.services import VERIFICATION_REASONS, verify_token
+    from edu.certificates.credential_status import VERIFICATION_REASONS, verify_token
 
     result = verify_token(file.read(64 * 1024))
     if not result.valid:
@@ -335,10 +335,10 @@ def certificates_rotate_key() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Only list them; exit non-zero when there are any.")
 def certificates_resign_foreign(dry_run: bool) -> None:
-    from edu.certificates import services
+    from edu.certificates import credential_status
     from edu.certificates.signing import base_url
 
-    found = services.foreign_credentials()
+    found = credential_status.foreign_credentials()
     session.rollback()  # end the read before writing, one certificate at a time
     for item in found:
         click.echo(f"{item.code}: its credential names {', '.join(item.origins)}")
@@ -352,7 +352,7 @@ def certificates_resign_foreign(dry_run: bool) -> None:
     signed = 0
     with click.progressbar(found, label="Signing again", show_pos=True) as bar:
         for item in bar:
-            if services.resign_foreign(item.certificate_id):
+            if credential_status.resign_foreign(item.certificate_id):
                 session.commit()
                 signed += 1
             else:
@@ -366,21 +366,21 @@ def certificates_resign_foreign(dry_run: bool) -> None:
 @certificates.command("remind", help="Email learners whose certificates expire soon (safe to run daily from cron).")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date (UTC).")
 def certificates_remind(today: datetime | None) -> None:
-    from edu.certificates import services
+    from edu.certificates import reminders
     from edu.certificates.views import renew_url
     from edu.db import utcnow
     from edu.errors import Invalid
 
     day = today.date() if today else utcnow().date()
     try:
-        leads = services.parse_lead_days(current_app.config["REMINDER_LEAD_DAYS"])
+        leads = reminders.parse_lead_days(current_app.config["REMINDER_LEAD_DAYS"])
     except Invalid as exc:
         raise click.ClickException(exc.message) from exc
-    due = services.due_reminders(day, leads)
+    due = reminders.due_reminders(day, leads)
     sent = skipped = 0
     with click.progressbar(due, label="Sending reminders", show_pos=True) as bar:
         for reminder in bar:
-            if services.send_reminder(reminder, renew_url(reminder.certificate.course_key)):
+            if reminders.send_reminder(reminder, renew_url(reminder.certificate.course_key)):
                 session.commit()  # one at a time: each reminder's mail leaves as its own commit succeeds
                 sent += 1
             else:

@@ -84,10 +84,10 @@ def pass_everything(user_id: int, at: datetime, final_score: float = 1.0) -> Att
 
 def revoke_as_admin(app: Flask, make_user: Any, certificate_id: int, email: str = "admin@example.com") -> None:
     """Create an administrator and revoke the certificate as them (category "other"), committed."""
-    from edu.certificates import services
+    from edu.certificates import revocation
     from edu.certificates.models import Certificate
 
     make_user(email, "admin")
     with app.app_context():
-        services.revoke(user(email), session.get(Certificate, certificate_id), "other", "x")  # type: ignore[arg-type]
+        revocation.revoke(user(email), session.get(Certificate, certificate_id), "other", "x")  # type: ignore[arg-type]
         session.commit()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from edu.auth.models import User
 from edu.catalog import services as catalog
-from edu.certificates import services as certificates
+from edu.certificates import issuance, revocation
+from edu.certificates.completion import add_months
 from edu.certificates.models import Certificate
-from edu.certificates.services import add_months
 from edu.clinics import services
 from edu.clinics.models import Clinic
 from edu.db import session
@@ -84,7 +84,7 @@ def certify(app: Flask, email: str, *, expires_in: int | None = 400, revoked: bo
         for key in ("first", "second"):
             catalog.complete_lesson(learner, mini(), key)
         pass_everything(learner.id, at)
-        result = certificates.issue_if_complete(learner, mini(), now=at + timedelta(hours=1))
+        result = issuance.issue_if_complete(learner, mini(), now=at + timedelta(hours=1))
         assert result.certificate is not None, result.completion and result.completion.missing
         certificate = result.certificate
         if revoked:
@@ -94,7 +94,7 @@ def certify(app: Flask, email: str, *, expires_in: int | None = 400, revoked: bo
 
                 admin = auth.register(name="Site Admin", email="site-admin@example.com", password="correct horse battery")
                 auth.grant_role(admin, "admin")
-            certificates.revoke(admin, certificate, "other", "Test revocation")
+            revocation.revoke(admin, certificate, "other", "Test revocation")
         session.commit()
         return certificate
 

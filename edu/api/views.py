@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from edu.certificates import services, verification
-from edu.certificates.views import verification_limit
+from edu.certificates import credential_status, verification
+from edu.certificates.views import requester, verification_limit
 from edu.db import session, utcnow
 from edu.errors import DomainError
 from edu.extensions import csrf
@@ -46,18 +46,10 @@ def _domain_error(error: DomainError) -> tuple[Response, int]:
     return _error(error.status, type(error).__name__.lower(), error.message)
 
 
-def _client() -> dict[str, Any]:
-    return {
-        "ip": request.remote_addr,
-        "user_agent": request.headers.get("User-Agent"),
-        "secret": current_app.config["SECRET_KEY"],
-    }
-
-
 @bp.get("/certificates/<path:code>")
 @verification_limit
 def certificate(code: str) -> tuple[Response, int]:
-    outcome = verification.lookup(code, via="api", **_client())
+    outcome = verification.lookup(code, via="api", **requester())
     session.commit()
     body: dict[str, Any] = {"state": outcome.state, "lookup": outcome.lookup}
     if outcome.certificate is not None:
@@ -94,11 +86,11 @@ def verify_credential() -> tuple[Response, int]:
     if token is None:
         return _error(400, "bad_request", 'Send the VC-JWT as the request body, or as {"credential": "<jwt>"} in JSON.')
     now = utcnow()
-    result = services.verify_token(token, now=now)
+    result = credential_status.verify_token(token, now=now)
     body: dict[str, Any] = {
         "valid": result.valid,
         "reason": result.reason,
-        "message": services.VERIFICATION_REASONS.get(result.reason, "The credential could not be verified."),
+        "message": credential_status.VERIFICATION_REASONS.get(result.reason, "The credential could not be verified."),
         "kid": result.kid,
         "checked_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
     }

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from edu.db import session
 from edu.errors import Invalid
+from edu.service_call import service_call
 
 from . import services
 from .forms import RolesForm
@@ -40,12 +41,9 @@ def set_roles(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         flash("Those roles could not be saved: " + "; ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("admin.users"))
-    try:
+    with service_call(flash_as="error", catching=Invalid) as call:
         services.set_roles(current_user, user, form.roles.data or [])
-    except Invalid as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    if call.failed:
         return redirect(url_for("admin.users"))
-    session.commit()
     flash(f"Roles of {user.email} saved.", "success")
     return redirect(url_for("admin.users"))

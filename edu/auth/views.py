@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from edu import public_urls
-from edu.certificates import services as certificates
+from edu.certificates import issuance
 from edu.db import session
 from edu.errors import Conflict, Invalid
 from edu.extensions import limiter
 from edu.mail import services as mail
+from edu.service_call import service_call
 
 from . import services
 from .forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm, ResetForm, ResetRequestForm
@@ -86,7 +86,7 @@ def register() -> Response | tuple[str, int]:
         return redirect(url_for("catalog.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with service_call(catching=(Conflict, Invalid)) as call:
             user = services.register(
                 name=form.name.data or "",
                 email=form.email.data or "",
@@ -95,18 +95,14 @@ def register() -> Response | tuple[str, int]:
                 licence_number=form.licence_number.data,
                 jurisdiction=form.jurisdiction.data,
             )
-        except Conflict as exc:
-            session.rollback()
-            form.email.errors = [*form.email.errors, exc.message]
-        except Invalid as exc:
-            session.rollback()
-            form.password.errors = [*form.password.errors, exc.message]
-        else:
             token = services.request_email_verification(user, timedelta(hours=_verification_hours()))
             if token is not None:
                 _queue_confirmation(user, token)
             _begin_session(user, remember=False)
-            session.commit()
+        if call.failed:  # a taken address is the email's problem; any other refusal is the password's
+            refused = form.email if isinstance(call.error, Conflict) else form.password
+            refused.errors = [*refused.errors, call.message]
+        else:
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
             if token is not None:
                 flash(f"We sent a link to {user.email}: open it to confirm your email address.", "info")
@@ -159,7 +155,7 @@ def logout_everywhere() -> Response:
 def account() -> str | Response | tuple[str, int]:
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        try:
+        with service_call(form.profession, catching=Invalid) as call:
             services.update_profile(
                 current_user,
                 name=form.name.data or "",
@@ -167,16 +163,12 @@ def account() -> str | Response | tuple[str, int]:
                 licence_number=form.licence_number.data,
                 jurisdiction=form.jurisdiction.data,
             )
-        except Invalid as exc:
-            session.rollback()
-            form.profession.errors = [exc.message]
-        else:
-            session.commit()
+        if not call.failed:
             flash("Your profile is saved.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
     sessions = services.active_sessions(current_user, current_user.get_id())
-    return render_template("auth/account.html", form=form, sessions=sessions, logout_form=FlaskForm()), status
+    return render_template("auth/account.html", form=form, sessions=sessions), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -185,15 +177,11 @@ def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user: User = current_user._get_current_object()
-        try:
+        with service_call(form.current, catching=Invalid) as call:
             services.change_password(user, form.current.data or "", form.password.data or "")
-        except Invalid as exc:
-            session.rollback()
-            form.current.errors = [exc.message]
-        else:
             # Every other session (and remember cookie) is gone; this browser gets a fresh one.
             _begin_session(user, remember=False)
-            session.commit()
+        if not call.failed:
             flash("Your password is changed. You have been logged out everywhere else.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
@@ -205,17 +193,15 @@ def change_password() -> str | Response | tuple[str, int]:
 def verify_email(token: str) -> str | Response | tuple[str, int]:
     """The link in the confirmation email. It needs no login (the token names the account), and what was held back
     waiting for the address is released now: certificates the learner has already earned are issued."""
-    try:
+    with service_call(catching=Invalid) as call:
         if len(token) > 100:
             raise Invalid(services.BAD_VERIFICATION_LINK)
         user = services.verify_email(token)
-    except Invalid:
-        session.rollback()
+    if call.failed:
         return render_template("auth/verify_invalid.html"), 400
-    session.commit()
     flash(f"Thank you: {user.email} is confirmed.", "success")
     try:
-        issued = certificates.issue_earned(user)
+        issued = issuance.issue_earned(user)
         session.commit()
     except Exception:
         session.rollback()
@@ -236,8 +222,6 @@ def verify_email(token: str) -> str | Response | tuple[str, int]:
 def resend_verification() -> Response:
     """The 'send the confirmation email again' button: to the account's own address only, and throttled per
     account, so it cannot be turned into a way of mailing someone else or flooding one inbox."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     user: User = current_user._get_current_object()
     token = services.request_email_verification(user, timedelta(hours=_verification_hours()))
     if token is not None:
@@ -285,13 +269,9 @@ def reset(token: str) -> str | Response | tuple[str, int]:
         return render_template("auth/reset_invalid.html"), 400
     form = ResetForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form.password, catching=Invalid) as call:
             services.reset_password(token, form.password.data or "")
-        except Invalid as exc:
-            session.rollback()
-            form.password.errors = [exc.message]
-        else:
-            session.commit()
+        if not call.failed:
             logout_user()
             flash("Your password is changed. Log in with the new one.", "success")
             return redirect(url_for("auth.login"))

@@ -30,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from edu.content import model
+from edu.interchange.report import id_from_prompt
 
 from .import_export import IMPORT_FORMATS
 from .services import TYPE_LABELS, FieldProblem
@@ -205,17 +206,9 @@ class Draft:
     """Problems found before the model sees the data (numbers that are not numbers)."""
 
 
-def _slug_from(prompt: str) -> str:
-    from edu.interchange.report import slugify
-
-    words = slugify(prompt).split("-")[:6]
-    slug = slugify("-".join(words), 50)
-    return slug if len(slug) >= 2 else f"question-{slug}".strip("-")
-
-
 def form_to_data(form: QuestionForm) -> Draft:
     qtype = form.type.data if form.type.data in model.QUESTION_TYPES else "single"
-    data: dict[str, Any] = {"id": form.key.data or _slug_from(form.prompt.data or ""), "type": qtype}
+    data: dict[str, Any] = {"id": form.key.data or id_from_prompt(form.prompt.data or ""), "type": qtype}
     problems: list[FieldProblem] = []
     rows: dict[str, list[int]] = {}
     if form.name.data:

@@ -16,7 +16,7 @@ or saving an unchanged form leaves the history alone.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from edu.catalog.models import Course
 from edu.content import model
 from edu.db import session, utcnow
 from edu.errors import Invalid, NotFound
-from edu.interchange.report import slugify
+from edu.slugs import slugify
 
 from . import policy
 from .models import AUTHORED, COURSE, Question, QuestionBank, QuestionEvent, QuestionVersion
@@ -161,9 +161,10 @@ def get_question(actor: User | None, bank: QuestionBank, key: str) -> QuestionRo
     return QuestionRow(row[0], row[1])
 
 
-def as_model(data: dict[str, Any]) -> model.Question:
-    """Rebuild a stored question (stored data was validated on the way in)."""
-    return QUESTION_ADAPTER.validate_python(data)
+def as_model(data: Mapping[str, Any]) -> model.Question:
+    """Rebuild a stored question (`QuestionVersion.data`, validated on the way in): the bank pages, exports,
+    marking, regrading and the gradebook all read a version's question through this one function."""
+    return QUESTION_ADAPTER.validate_python(dict(data))
 
 
 # --- validation ----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.auth.models import Role
@@ -22,6 +21,7 @@ from edu.content.render import render_markdown
 from edu.db import session
 from edu.errors import Invalid
 from edu.results.analysis import version_statistics
+from edu.service_call import service_call
 
 from . import import_export, policy
 from . import services as banks
@@ -92,13 +92,10 @@ def create_bank() -> WerkzeugResponse | tuple[str, int]:
     form = BankForm()
     if not form.validate_on_submit():
         return _index_page(form, 400)
-    try:
+    with service_call(form.title, catching=Invalid) as call:
         bank = banks.create_bank(current_user, form.title.data or "")
-    except Invalid as exc:
-        session.rollback()
-        form.title.errors = [exc.message]
-        return _index_page(form, 400)
-    session.commit()
+    if call.failed:
+        return _index_page(form, call.status)
     flash(f"Bank “{bank.title}” created. Add questions, or import a file.", "success")
     return redirect(url_for("banks.bank", slug=bank.slug))
 
@@ -112,7 +109,6 @@ def _bank_page(bank: QuestionBank, import_form: ImportForm | None = None, status
             rows=rows,
             editable=policy.can_edit(current_user, bank),
             import_form=import_form or ImportForm(),
-            action_form=FlaskForm(),
             type_labels=banks.TYPE_LABELS,
             export_formats=import_export.EXPORT_FORMATS,
             upload_limit=_mib(_upload_limit()),
@@ -160,7 +156,6 @@ def question(slug: str, key: str) -> str:
         item=item,
         preview=_render_preview(item),
         editable=policy.can_edit(current_user, found),
-        action_form=FlaskForm(),
         type_labels=banks.TYPE_LABELS,
         md=render_markdown,
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from edu.auth.models import Role, User
 from edu.auth.permissions import role_required
 from edu.db import session
 from edu.errors import Invalid
+from edu.service_call import service_call
 
 from . import instructors
 from .forms import AssignInstructorForm
@@ -32,13 +32,10 @@ def assign(slug: str) -> Response:
     if not form.validate_on_submit():
         flash("The instructor could not be assigned: " + "; ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("course_admin.index", _anchor=f"course-{course.slug}"))
-    try:
+    with service_call(flash_as="error", catching=Invalid) as call:
         user, added = instructors.assign(current_user, course, form.email.data or "")
-    except Invalid as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    if call.failed:
         return redirect(url_for("course_admin.index", _anchor=f"course-{course.slug}"))
-    session.commit()
     if added:
         flash(f"{user.name} ({user.email}) now teaches {course.title}.", "success")
     else:
@@ -50,8 +47,6 @@ def assign(slug: str) -> Response:
 @role_required(Role.ADMIN)
 def unassign(slug: str, user_id: int) -> Response:
     course = instructors.get_course(current_user, slug)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     user = session.get(User, user_id)
     if user is None:
         abort(404)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.auth.models import User
 from edu.db import session
 from edu.errors import Forbidden
+from edu.service_call import service_call
 
 from . import services
 from .seat_time import TooSoon
@@ -29,15 +29,13 @@ def index() -> str:
 @bp.get("/courses/<slug>")
 def course(slug: str) -> str:
     found = services.get_course(_user(), slug)
-    return render_template("catalog/course.html", outline=services.outline(_user(), found), form=FlaskForm())
+    return render_template("catalog/course.html", outline=services.outline(_user(), found))
 
 
 @bp.post("/courses/<slug>/enrol")
 @login_required
 def enrol(slug: str) -> WerkzeugResponse:
     found = services.get_course(current_user, slug)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     services.enrol(current_user, found)
     session.commit()
     flash(f"You are enrolled in {found.title}.", "success")
@@ -51,8 +49,6 @@ def enrol(slug: str) -> WerkzeugResponse:
 @login_required
 def unenrol(slug: str) -> WerkzeugResponse:
     found = services.get_course(current_user, slug)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     services.unenrol(current_user, found)
     session.commit()
     flash(f"You have left {found.title}. Your progress is kept if you enrol again.", "info")
@@ -63,30 +59,23 @@ def unenrol(slug: str) -> WerkzeugResponse:
 @login_required
 def lesson(slug: str, key: str) -> str | WerkzeugResponse:
     found = services.get_course(current_user, slug)
-    try:
-        page = services.open_lesson(current_user, found, key)
-    except Forbidden as exc:
-        flash(exc.message, "info")
+    with service_call(flash_as="info", catching=Forbidden) as call:
+        page = services.open_lesson(current_user, found, key)  # the first opening is recorded, for seat time
+    if call.failed:
         return redirect(url_for("catalog.course", slug=slug))
-    session.commit()  # the first opening, recorded for seat time
     from edu.content.render import headings
 
-    return render_template("catalog/lesson.html", page=page, toc=headings(page.lesson.html), form=FlaskForm())
+    return render_template("catalog/lesson.html", page=page, toc=headings(page.lesson.html))
 
 
 @bp.post("/courses/<slug>/lessons/<key>/complete")
 @login_required
 def complete(slug: str, key: str) -> WerkzeugResponse:
     found = services.get_course(current_user, slug)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
+    with service_call(flash_as="warning", catching=TooSoon) as call:
         services.complete_lesson(current_user, found, key)
-    except TooSoon as exc:
-        session.rollback()
-        flash(exc.message, "warning")
+    if call.failed:
         return redirect(url_for("catalog.lesson", slug=slug, key=key))
-    session.commit()
     after = services.outline(current_user, found)
     following = after.next_lesson
     if following is not None:

@@ -30,13 +30,14 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from edu import presentation
+
 from .qr import QUIET_ZONE, qr_matrix
 from .snapshot import CertificateSnapshot, format_hours
 
 __all__ = [
     "TRANSCRIPT_STATUSES",
     "TranscriptRow",
-    "format_date",
     "pdf_text",
     "render_certificate_pdf",
     "render_transcript_pdf",
@@ -49,10 +50,6 @@ MUTED = colors.HexColor("#5b6770")
 RULE = colors.HexColor("#b7c4c9")
 REVOKED = colors.HexColor("#f1e4e4")
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 # Letters with a stroke or bar have no decomposition, so NFKD alone cannot fold them.
 _FALLBACKS = str.maketrans(
     {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T", "ŧ": "t", "Ŋ": "N", "ŋ": "n"}
@@ -79,11 +76,6 @@ def pdf_text(text: str) -> str:
         folded = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c) and _printable(c))
         out.append(folded or "?")
     return "".join(out)
-
-
-def format_date(day: date) -> str:
-    """Dates as "12 March 2025": no reader mistakes it for 3 December, whatever their country's numeric order."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _hours_phrase(hours: Decimal) -> str:
@@ -212,9 +204,9 @@ def render_certificate_pdf(
     canvas.setFont("Helvetica-Bold", 16)
     canvas.drawCentredString(cx, y, _hours_phrase(snapshot.ce_hours))
 
-    dates = [f"Completed {format_date(snapshot.completion_date)}", f"Issued {format_date(snapshot.issue_date)}"]
+    dates = [f"Completed {presentation.day(snapshot.completion_date)}", f"Issued {presentation.day(snapshot.issue_date)}"]
     if snapshot.expiry_date is not None:
-        dates.append(f"Expires {format_date(snapshot.expiry_date)}")
+        dates.append(f"Expires {presentation.day(snapshot.expiry_date)}")
     y -= 22
     canvas.setFillColor(INK)
     canvas.setFont("Helvetica", 10.5)
@@ -344,7 +336,7 @@ def render_transcript_pdf(
         return Paragraph(escape(pdf_text(text)), style)
 
     story: list[Flowable] = [para("Continuing Education Transcript", heading), Spacer(1, 6), para(learner_name, subheading)]
-    details = [f"Issued by {provider}" if provider else "", f"Generated {format_date(generated_on)}" if generated_on else ""]
+    details = [f"Issued by {provider}" if provider else "", f"Generated {presentation.day(generated_on)}" if generated_on else ""]
     if any(details):
         story.append(para(" · ".join(d for d in details if d), muted))
     story.append(Spacer(1, 14))
@@ -364,7 +356,7 @@ def render_transcript_pdf(
             [
                 para(row.course_title, cell),
                 para(row.course_version, cell),
-                para(format_date(row.completion_date), cell),
+                para(presentation.day(row.completion_date), cell),
                 para(format_hours(row.ce_hours), right),
                 para(row.status.capitalize(), cell),
                 para(row.code, cell),

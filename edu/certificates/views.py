@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -16,10 +15,11 @@ from edu.auth.models import Role
 from edu.auth.permissions import role_required
 from edu.catalog import services as catalog
 from edu.db import session, utcnow
-from edu.errors import DomainError
 from edu.extensions import limiter
+from edu.service_call import service_call
 
-from . import services, signing, verification
+from . import credential_status, issuance, records, revocation, signing, transcripts, verification
+from .completion import current_cycle, evaluate_completion, renewal_opens
 from .credential import CONTEXT
 from .forms import ReissueForm, RevokeForm, VerifyForm
 from .models import REVOCATION_CATEGORIES
@@ -59,7 +59,7 @@ def mine() -> str:
     today = utcnow().date()
     return render_template(
         "certificates/mine.html",
-        certificates=services.my_certificates(current_user),
+        certificates=records.my_certificates(current_user),
         today=today,
         categories=REVOCATION_CATEGORIES,
     )
@@ -68,7 +68,7 @@ def mine() -> str:
 @bp.get("/certificates/<public_id>.pdf")
 @login_required
 def pdf(public_id: str) -> Response:
-    certificate = services.get_own(current_user, public_id, staff_may=True)
+    certificate = records.get_own(current_user, public_id, staff_may=True)
     data = render_certificate_pdf(certificate.snapshot(), signing.verify_url(certificate.code))
     return _download(data, "application/pdf", f"certificate-{certificate.code}.pdf")
 
@@ -76,7 +76,7 @@ def pdf(public_id: str) -> Response:
 @bp.get("/certificates/<public_id>/credential.jwt")
 @login_required
 def credential(public_id: str) -> Response:
-    certificate = services.get_own(current_user, public_id)
+    certificate = records.get_own(current_user, public_id)
     return _download(certificate.credential_jwt.encode("ascii"), "application/vc+jwt", f"credential-{certificate.code}.jwt")
 
 
@@ -88,7 +88,7 @@ def transcript() -> str:
     today = utcnow().date()
     return render_template(
         "certificates/transcript.html",
-        record=services.transcript(current_user, today),
+        record=transcripts.transcript(current_user, today),
         today=today,
         seat_time=learner_time_on_task(current_user.id),
     )
@@ -97,15 +97,15 @@ def transcript() -> str:
 @bp.get("/transcript.csv")
 @login_required
 def transcript_csv() -> Response:
-    record = services.transcript(current_user)
-    return _download(services.transcript_csv(record).encode("utf-8-sig"), "text/csv", "ce-transcript.csv")
+    record = transcripts.transcript(current_user)
+    return _download(transcripts.transcript_csv(record).encode("utf-8-sig"), "text/csv", "ce-transcript.csv")
 
 
 @bp.get("/transcript.pdf")
 @login_required
 def transcript_pdf() -> Response:
     today = utcnow().date()
-    record = services.transcript(current_user, today)
+    record = transcripts.transcript(current_user, today)
     data = render_transcript_pdf(
         record.learner_name, record.rows, provider=str(current_app.config.get("ISSUER_NAME") or ""), generated_on=today
     )
@@ -117,21 +117,18 @@ def transcript_pdf() -> Response:
 def course_certificate(slug: str) -> str | WerkzeugResponse:
     """GET: where the learner stands. POST ('Claim my certificate'): issue it if the course is complete."""
     course = catalog.get_course(current_user, slug)
-    form = FlaskForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        result = services.issue_if_complete(current_user, course)
+        result = issuance.issue_if_complete(current_user, course)
         session.commit()
         if result.certificate is not None:
             flash("Your certificate has been issued." if result.created else "Your certificate was already issued.", "success")
         elif result.awaiting_verification:
-            flash(services.AWAITING_VERIFICATION, "info")
+            flash(issuance.AWAITING_VERIFICATION, "info")
         else:
             flash("The course is not complete yet: see what remains below.", "info")
         return redirect(url_for("certificates.course_certificate", slug=slug))
-    cycle = services.current_cycle(current_user, course)
-    completion = None if cycle.certificate is not None else services.evaluate_completion(current_user, course)
+    cycle = current_cycle(current_user, course)
+    completion = None if cycle.certificate is not None else evaluate_completion(current_user, course)
     latest = cycle.previous
     return render_template(
         "certificates/course.html",
@@ -139,9 +136,8 @@ def course_certificate(slug: str) -> str | WerkzeugResponse:
         cycle=cycle,
         certificate=latest,
         completion=completion,
-        form=form,
         today=utcnow().date(),
-        renewal_opens=services.renewal_opens(latest) if latest else None,
+        renewal_opens=renewal_opens(latest) if latest else None,
         categories=REVOCATION_CATEGORIES,
     )
 
@@ -149,7 +145,9 @@ def course_certificate(slug: str) -> str | WerkzeugResponse:
 # --- public verification -------------------------------------------------------------------------------------------------
 
 
-def _client() -> dict[str, Any]:
+def requester() -> dict[str, Any]:
+    """Who asked for a verification, as `verification.lookup` logs it: the address (kept only as a keyed hash that
+    changes daily, hence the secret) and the browser. The page and the API (edu/api/views.py) both log through this."""
     return {
         "ip": request.remote_addr,
         "user_agent": request.headers.get("User-Agent"),
@@ -173,7 +171,7 @@ def verify_form() -> str | WerkzeugResponse:
                 canonical = None
         if canonical is not None:
             return redirect(url_for("certificates.verify", code=canonical))
-        outcome = verification.lookup(raw, via="page", **_client())  # logged as an invalid look-up
+        outcome = verification.lookup(raw, via="page", **requester())  # logged as an invalid look-up
         session.commit()
         form.code.errors = [outcome.problem or "That is not a certificate code."]
     return render_template("certificates/verify_form.html", form=form), 400  # type: ignore[return-value]
@@ -182,7 +180,7 @@ def verify_form() -> str | WerkzeugResponse:
 @bp.get("/verify/<path:code>")
 @verification_limit
 def verify(code: str) -> tuple[str, int]:
-    outcome = verification.lookup(code, via="page", **_client())
+    outcome = verification.lookup(code, via="page", **requester())
     session.commit()
     form = VerifyForm(data={"code": code})
     status = 404 if outcome.state == "not_found" else 200
@@ -211,7 +209,7 @@ def issuer() -> Response:
 
 @bp.get("/credentials/status/<int:list_id>")
 def status_list(list_id: int) -> Response:
-    token = services.status_list_credential(list_id)
+    token = credential_status.status_list_credential(list_id)
     response = Response(token, mimetype="application/vc+jwt")
     # Short: a revocation should reach verifiers within minutes.
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -227,12 +225,12 @@ def status_list(list_id: int) -> Response:
 def admin_index() -> str:
     query = request.args.get("q", "")[:100]
     return render_template(
-        "certificates/admin_index.html", certificates=services.search(current_user, query), query=query, today=utcnow().date()
+        "certificates/admin_index.html", certificates=revocation.search(current_user, query), query=query, today=utcnow().date()
     )
 
 
 def _admin_page(public_id: str, revoke_form: RevokeForm | None = None, reissue_form: ReissueForm | None = None) -> str:
-    certificate, events = services.manage(current_user, public_id)
+    certificate, events = revocation.manage(current_user, public_id)
     return render_template(
         "certificates/admin_detail.html",
         certificate=certificate,
@@ -253,17 +251,14 @@ def admin_detail(public_id: str) -> str:
 @bp.post("/admin/certificates/<public_id>/revoke")
 @role_required(Role.ADMIN, Role.INSTRUCTOR)
 def admin_revoke(public_id: str) -> str | tuple[str, int] | WerkzeugResponse:
-    certificate, _events = services.manage(current_user, public_id)
+    certificate, _events = revocation.manage(current_user, public_id)
     form = RevokeForm()
     if not form.validate_on_submit():
         return _admin_page(public_id, revoke_form=form), 400
-    try:
-        services.revoke(current_user, certificate, form.category.data or "", form.reason.data or "")
-    except DomainError as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    with service_call(flash_as="error") as call:
+        revocation.revoke(current_user, certificate, form.category.data or "", form.reason.data or "")
+    if call.failed:
         return redirect(url_for("certificates.admin_detail", public_id=public_id))
-    session.commit()
     flash(f"Certificate {certificate.code} has been revoked.", "success")
     return redirect(url_for("certificates.admin_detail", public_id=public_id))
 
@@ -271,17 +266,14 @@ def admin_revoke(public_id: str) -> str | tuple[str, int] | WerkzeugResponse:
 @bp.post("/admin/certificates/<public_id>/reissue")
 @role_required(Role.ADMIN, Role.INSTRUCTOR)
 def admin_reissue(public_id: str) -> str | tuple[str, int] | WerkzeugResponse:
-    certificate, _events = services.manage(current_user, public_id)
+    certificate, _events = revocation.manage(current_user, public_id)
     form = ReissueForm()
     if not form.validate_on_submit():
         return _admin_page(public_id, reissue_form=form), 400
-    try:
-        replacement = services.reissue(current_user, certificate, form.reason.data or "")
-    except DomainError as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    with service_call(flash_as="error") as call:
+        replacement = revocation.reissue(current_user, certificate, form.reason.data or "")
+    if call.failed:
         return redirect(url_for("certificates.admin_detail", public_id=public_id))
-    session.commit()
     flash(f"Certificate {certificate.code} was replaced by {replacement.code}.", "success")
     return redirect(url_for("certificates.admin_detail", public_id=replacement.public_id))
 

@@ -19,7 +19,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from edu.certificates.pdf import ACCENT, INK, MUTED, RULE, format_date, pdf_text, running_footer
+from edu import presentation
+from edu.certificates.pdf import ACCENT, INK, MUTED, RULE, pdf_text, running_footer
 from edu.certificates.snapshot import format_hours
 
 from .roster import StaffRow
@@ -142,7 +143,7 @@ def roster_pdf(
         para(f"Staff CE roster: {report.clinic.name}", heading),
         Spacer(1, 4),
         para(
-            f"Generated {format_date(report.today)}. Expiring soon: within {report.window_days} days. "
+            f"Generated {presentation.day(report.today)}. Expiring soon: within {report.window_days} days. "
             "Only staff who agreed to share their records with the clinic are listed.",
             muted,
         ),
@@ -153,7 +154,7 @@ def roster_pdf(
     ]
     for line in _lines(report, rows, verify_url):
         name, _email, course, status, percent, code, hours, expires, days_left, url, _total = line
-        expiry = format_date(date.fromisoformat(expires)) if expires else ""
+        expiry = presentation.day(date.fromisoformat(expires)) if expires else ""
         if days_left and status == "Expiring soon":
             expiry += f" ({days_left} days)"
         link: Flowable | str = Paragraph(f"<link href={quoteattr(url)}>{escape(pdf_text(url))}</link>", link_style) if url else ""
@@ -187,6 +188,6 @@ def roster_pdf(
     if not rows:
         story += [Spacer(1, 10), para("No staff to list.", muted)]
 
-    footer = running_footer(f"{clinic}: staff CE roster, {format_date(report.today)}", 0.4 * inch)
+    footer = running_footer(f"{clinic}: staff CE roster, {presentation.day(report.today)}", 0.4 * inch)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from edu.auth.models import User
 from edu.certificates.models import Certificate
-from edu.certificates.services import reminder_sent
+from edu.certificates.signals import reminder_sent
 from edu.db import session
 from edu.mail import services as mail
+from edu.presentation import day
 
 from .models import Clinic, ClinicAdmin, StaffLink
 
@@ -45,10 +46,10 @@ def copy_reminder_to_clinics(certificate: Certificate, **_: Any) -> int:
     for clinic, admin in clinic_recipients(certificate.user_id):
         mail.queue(
             admin.email,
-            f"{certificate.learner_name}: certificate expires {certificate.expiry_date:%d %B %Y}",
+            f"{certificate.learner_name}: certificate expires {day(certificate.expiry_date)}",
             f"Hello {admin.name},\n\n{certificate.learner_name}, who shares their certificates with {clinic.name}, "
             f"was reminded today that their certificate for {certificate.course_title} (version "
-            f"{certificate.course_version}, code {certificate.code}) expires on {certificate.expiry_date:%d %B %Y}.\n\n"
+            f"{certificate.course_version}, code {certificate.code}) expires on {day(certificate.expiry_date)}.\n\n"
             "You can see every staff member's status on your clinic roster.\n",
         )
         sent += 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,6 +39,7 @@ from edu.certificates.snapshot import InvalidCode, normalise_code
 from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
 from edu.mail import services as mail
+from edu.slugs import slugify
 
 from . import roster as rules
 from .models import Clinic, ClinicAdmin, DigestSent, StaffEvent, StaffLink
@@ -65,19 +65,13 @@ def can_administer(user: User | None) -> bool:
     return user is not None and user.has_role(Role.CLINIC_ADMIN)
 
 
-def _slugify(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60].strip("-")
-    return slug or "clinic"
-
-
 def create_clinic(actor: User, name: str, *, now: datetime | None = None) -> Clinic:
     if not can_administer(actor):
         raise Forbidden("Only a clinic administrator can create a clinic.")
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 120:
         raise Invalid("Give the clinic a name of 2 to 120 characters.")
-    base = _slugify(name)
+    base = slugify(name) or "clinic"
     taken = set(session.scalars(select(Clinic.slug).where(or_(Clinic.slug == base, Clinic.slug.like(f"{base}-%")))))
     slug, n = base, 1
     while slug in taken or slug in RESERVED_SLUGS:

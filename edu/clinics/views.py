@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu import public_urls
@@ -12,8 +11,9 @@ from edu.auth.models import Role
 from edu.auth.permissions import role_required
 from edu.certificates import signing
 from edu.db import session, utcnow
-from edu.errors import DomainError, Invalid
+from edu.errors import Invalid
 from edu.extensions import limiter
+from edu.service_call import service_call
 
 from . import exports, services
 from .charts import compliance_svg
@@ -48,13 +48,9 @@ def index() -> str | tuple[str, int] | WerkzeugResponse:
     form = ClinicForm()
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with service_call(form.name) as call:
                 clinic = services.create_clinic(current_user, form.name.data or "")
-            except DomainError as exc:
-                session.rollback()
-                form.name.errors = [exc.message]
-            else:
-                session.commit()
+            if not call.failed:
                 flash(f"{clinic.name} has been created. Invite your staff below.", "success")
                 return redirect(url_for("clinics.staff", slug=clinic.slug))
         return render_template("clinics/index.html", clinics=services.my_clinics(current_user), form=form), 400
@@ -67,9 +63,7 @@ def index() -> str | tuple[str, int] | WerkzeugResponse:
 @bp.get("/invitations")
 @login_required
 def invitations() -> str:
-    return render_template(
-        "clinics/invitations.html", links=services.my_links(current_user), consent_form=ConsentForm(), form=FlaskForm()
-    )
+    return render_template("clinics/invitations.html", links=services.my_links(current_user), consent_form=ConsentForm())
 
 
 @bp.post("/invitations/<int:link_id>/accept")
@@ -78,7 +72,7 @@ def accept(link_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     form = ConsentForm()
     if not form.validate_on_submit():
         return render_template(
-            "clinics/invitations.html", links=services.my_links(current_user), consent_form=form, form=FlaskForm(), failed=link_id
+            "clinics/invitations.html", links=services.my_links(current_user), consent_form=form, failed=link_id
         ), 400
     link = services.respond_by_id(current_user, link_id, accept=True)
     session.commit()
@@ -89,8 +83,6 @@ def accept(link_id: int) -> str | tuple[str, int] | WerkzeugResponse:
 @bp.post("/invitations/<int:link_id>/decline")
 @login_required
 def decline(link_id: int) -> WerkzeugResponse:
-    if not FlaskForm().validate_on_submit():
-        raise Invalid("This form has expired. Reload the page and try again.")
     link = services.respond_by_id(current_user, link_id, accept=False)
     session.commit()
     flash(f"You declined the invitation from {link.clinic.name}. Nothing is shared.", "success")
@@ -100,8 +92,6 @@ def decline(link_id: int) -> WerkzeugResponse:
 @bp.post("/invitations/<int:link_id>/withdraw")
 @login_required
 def withdraw(link_id: int) -> WerkzeugResponse:
-    if not FlaskForm().validate_on_submit():
-        raise Invalid("This form has expired. Reload the page and try again.")
     link = services.withdraw(current_user, link_id)
     session.commit()
     flash(f"You withdrew your consent: {link.clinic.name} no longer sees your records.", "success")
@@ -116,8 +106,6 @@ def join(token: str) -> str | tuple[str, int] | WerkzeugResponse:
     form = ConsentForm()
     if request.method == "POST":
         if request.form.get("answer") == "decline":
-            if not FlaskForm().validate_on_submit():
-                raise Invalid("This form has expired. Reload the page and try again.")
             services.respond(current_user, link, accept=False)
             session.commit()
             flash(f"You declined the invitation from {link.clinic.name}. Nothing is shared.", "success")
@@ -225,7 +213,6 @@ def _staff_page(clinic: Clinic, invite_form: InviteForm | None = None, admin_for
         admins=services.administrators(current_user, clinic),
         invite_form=invite_form or InviteForm(formdata=None),
         admin_form=admin_form or AdminForm(formdata=None),
-        form=FlaskForm(),
     )
 
 
@@ -243,14 +230,11 @@ def invite(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
     form = InviteForm()
     if not form.validate_on_submit():
         return _staff_page(clinic, invite_form=form), 400
-    try:
+    with service_call(form.email) as call:
         invitation = services.invite(current_user, clinic, form.email.data or "")
         services.send_invitation(clinic, invitation, public_urls.external("clinics.join", token=invitation.token), current_user)
-    except DomainError as exc:
-        session.rollback()
-        form.email.errors = [exc.message]
-        return _staff_page(clinic, invite_form=form), exc.status
-    session.commit()
+    if call.failed:
+        return _staff_page(clinic, invite_form=form), call.status
     verb = "sent again to" if invitation.reinvited else "sent to"
     flash(f"Invitation {verb} {invitation.link.invited_email}.", "success")
     return redirect(url_for("clinics.staff", slug=clinic.slug))
@@ -260,8 +244,6 @@ def invite(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
 @role_required(Role.CLINIC_ADMIN)
 def end_link(slug: str, link_id: int) -> WerkzeugResponse:
     clinic = services.open_clinic(current_user, slug)
-    if not FlaskForm().validate_on_submit():
-        raise Invalid("This form has expired. Reload the page and try again.")
     link = services.end_link(current_user, clinic, link_id)
     session.commit()
     flash(f"{link.invited_email} is no longer on the staff list.", "success")
@@ -275,13 +257,10 @@ def add_admin(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
     form = AdminForm()
     if not form.validate_on_submit():
         return _staff_page(clinic, admin_form=form), 400
-    try:
+    with service_call(form.email) as call:
         user = services.add_administrator(current_user, clinic, form.email.data or "")
-    except DomainError as exc:
-        session.rollback()
-        form.email.errors = [exc.message]
-        return _staff_page(clinic, admin_form=form), exc.status
-    session.commit()
+    if call.failed:
+        return _staff_page(clinic, admin_form=form), call.status
     flash(f"{user.name} now administers {clinic.name}.", "success")
     return redirect(url_for("clinics.staff", slug=clinic.slug))
 

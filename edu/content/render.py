@@ -110,6 +110,9 @@ def sanitise(html: str) -> str:
 
 
 def _slug(text: str) -> str:
+    """A heading's anchor id. Deliberately not `edu.slugs.slugify`: links to a lesson's sections (shared, bookmarked)
+    carry these ids, and that rule would change some of them (it folds accents, "Café" -> "cafe" where this gives
+    "caf", and cuts long ids between words), silently breaking those links."""
     plain = re.sub(r"<[^>]+>", "", text)
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60] or "section"
 

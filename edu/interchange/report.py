@@ -69,7 +69,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, ParamSpec
@@ -77,6 +76,7 @@ from typing import Any, Literal, NoReturn, ParamSpec
 from pydantic import TypeAdapter, ValidationError
 
 from edu.content import model
+from edu.slugs import slugify
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 """Largest source any importer reads (10 MiB). Larger input is refused before it is parsed."""
@@ -194,14 +194,13 @@ def looks_like_html(text: str) -> bool:
     return _HTML_RE.search(text) is not None
 
 
-def slugify(text: str, max_length: int = 60) -> str:
-    """Lowercase ASCII letters and digits joined by single hyphens; '' when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", plain(text)).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > max_length:
-        cut = slug[:max_length]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
-    return slug.strip("-")
+def id_from_prompt(prompt: str) -> str:
+    """The id of a question that comes with neither an id nor a name: the first six words of its prompt (at most 50
+    characters), or 'question' when the prompt has no letters or digits. The question editor uses it too, so a
+    question typed in the browser gets the id it would get imported."""
+    words = slugify(plain(prompt)).split("-")[:6]
+    base = slugify("-".join(words), 50)
+    return base if len(base) >= 2 else f"question-{base}".strip("-")
 
 
 def is_slug(text: str) -> bool:
@@ -292,7 +291,7 @@ def fields_from_tags(raw_tags: Iterable[str], qtype: str, line: int, notes: Note
         if lowered == ALL_OR_NOTHING_TAG and qtype == "multiple":
             out["scoring"] = "all_or_nothing"
             continue
-        tag = slugify(text, TAG_MAX)
+        tag = slugify(plain(text), TAG_MAX)
         if not tag or not _TAG_OK_RE.match(tag):
             notes.append((line, f"tag {text!r} has no letters or digits to keep; dropped"))
         elif tag not in tags:
@@ -595,12 +594,9 @@ class ImportBuilder:
         if idnumber and is_slug(idnumber):
             base = idnumber
         if not base and name:
-            base = slugify(name)
+            base = slugify(plain(name))
         if not base:
-            words = slugify(prompt).split("-")[:6]
-            base = slugify("-".join(words), 50)
-        if not base:
-            base = "question"
+            base = id_from_prompt(prompt)
         elif len(base) < 2 or not _SLUG_RE.match(base):
             base = f"question-{base}".strip("-")
         candidate = base

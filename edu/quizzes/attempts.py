@@ -27,13 +27,14 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from edu.auth.models import User
+from edu.banks.services import as_model
 from edu.catalog.models import Course, Enrolment
 from edu.db import session, utcnow
 from edu.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import grading
 from .eligibility import quiz_status
-from .marking import attempt_items, finalise, is_overdue, own_attempt, question_of
+from .marking import attempt_items, finalise, is_overdue, own_attempt
 from .models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz
 from .quizzes import draw_for_attempt
 
@@ -164,7 +165,7 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: object) -> SaveResu
 
 
 def _store(item: AttemptItem, raw: object, now: datetime) -> SaveResult:
-    question = question_of(item.question_version.data)
+    question = as_model(item.question_version.data)
     canonical = grading.normalise_response(question, raw)
     if canonical is None and not _blank(raw):
         raise Invalid(f"Your answer to question {item.slot} is not valid. Check it and try again.")
@@ -194,7 +195,7 @@ def save_answers(user: User, attempt_id: int, raws: Mapping[int, object]) -> Sav
         if item.slot not in raws:
             continue
         raw = raws[item.slot]
-        canonical = grading.normalise_response(question_of(item.question_version.data), raw)
+        canonical = grading.normalise_response(as_model(item.question_version.data), raw)
         if canonical is None and not _blank(raw):
             problems.append(item.slot)
         elif canonical != item.response:

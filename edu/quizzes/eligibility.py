@@ -17,6 +17,7 @@ from edu.auth.models import User
 from edu.catalog.models import Course, Enrolment, Lesson, LessonCompletion, Module
 from edu.db import session, utcnow
 from edu.errors import NotFound
+from edu.presentation import clock, day
 
 from .accommodations import Allowance, allowance
 from .grading_methods import grade_by_method, meets_pass_mark
@@ -155,7 +156,7 @@ def _refusal(user: User, status: QuizStatus, now: datetime) -> tuple[str | None,
         ready = last + timedelta(minutes=quiz.delay_minutes)
         if now < ready:
             return (
-                f"You can start your next attempt at {ready:%H:%M} UTC on {ready:%d %b %Y} "
+                f"You can start your next attempt at {clock(ready)} on {day(ready)} "
                 f"({quiz.delay_minutes} minutes after your last one).",
                 ready,
             )

@@ -1,9 +1,10 @@
 """Forms of the learner's quiz pages.
 
-The attempt form is dynamic (one group of controls per drawn question), so WTForms checks only the CSRF token
-and `responses_from_form` turns the posted fields into the raw responses that grading.normalise_response
-validates. Field names: `q<slot>` (single, true/false, short answer, numeric; repeated for multiple),
-`q<slot>-<pair id>` (matching) and `q<slot>-<item id>` holding a position (ordering).
+The attempt form is dynamic (one group of controls per drawn question), so it has no WTForms class: CSRFProtect
+checks its token (rendered with the csrf_field() macro, like every button-only form) and `responses_from_form`
+turns the posted fields into the raw responses that grading.normalise_response validates. Field names: `q<slot>`
+(single, true/false, short answer, numeric; repeated for multiple), `q<slot>-<pair id>` (matching) and
+`q<slot>-<item id>` holding a position (ordering).
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from .pages import ItemView
 
 INVALID_ORDER = ["?"]
 """An ordering response no question accepts: positions left incomplete or repeated are refused, not guessed."""
-
-
-class CsrfOnlyForm(FlaskForm):
-    """Start, save, submit: the posted answers are read by responses_from_form."""
 
 
 def ordering_from_positions(item_ids: Iterable[str], positions: dict[str, str]) -> list[str] | None:

@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.auth.models import Role
 from edu.auth.permissions import role_required
-from edu.db import session
 from edu.errors import Invalid
+from edu.service_call import service_call
 
 from . import accommodations as accommodation_services
 from . import assembly
@@ -76,12 +76,10 @@ def create_quiz() -> WerkzeugResponse | tuple[str, int]:
     fill_choices(form, assembly.editor_options(current_user))
     if not form.validate_on_submit():
         return _editor(form, status=400)
-    try:
+    with service_call(catching=Invalid) as call:
         quiz = assembly.create_quiz(current_user, spec_from_form(form))
-    except Invalid as exc:
-        session.rollback()
-        return _editor(form, status=400, problems=exc.message.split("\n"))
-    session.commit()
+    if call.failed:
+        return _editor(form, status=call.status, problems=call.message.split("\n"))
     flash(f"Quiz “{quiz.title}” created.", "success")
     return redirect(url_for("instructor.edit_quiz", quiz_id=quiz.id))
 
@@ -110,12 +108,10 @@ def update_quiz(quiz_id: int) -> WerkzeugResponse | tuple[str, int]:
     fill_choices(form, assembly.editor_options(current_user))
     if not form.validate_on_submit():
         return _editor(form, quiz_id, status=400)
-    try:
+    with service_call(catching=Invalid) as call:
         assembly.update_quiz(current_user, quiz_id, spec_from_form(form))
-    except Invalid as exc:
-        session.rollback()
-        return _editor(form, quiz_id, status=400, problems=exc.message.split("\n"))
-    session.commit()
+    if call.failed:
+        return _editor(form, quiz_id, status=call.status, problems=call.message.split("\n"))
     flash("Quiz saved. Attempts already started keep the questions they were given.", "success")
     return redirect(url_for("instructor.edit_quiz", quiz_id=quiz_id))
 
@@ -148,7 +144,7 @@ def set_accommodation() -> WerkzeugResponse | tuple[str, int]:
     offer_scopes(form, accommodation_services.accommodations_page(current_user, None).scopes)
     if not form.validate_on_submit():
         return _accommodations_page(form, 400)
-    try:
+    with service_call(catching=Invalid) as call:
         learner = accommodation_services.save_accommodation(
             current_user,
             email=form.email.data or "",
@@ -158,11 +154,9 @@ def set_accommodation() -> WerkzeugResponse | tuple[str, int]:
             extra_attempts=form.extra_attempts.data or 0,
             note=form.note.data or None,
         )
-    except Invalid as exc:
-        session.rollback()
-        target = form.email if exc.message.startswith("No learner") else form.scope
-        target.errors = [exc.message]
-        return _accommodations_page(form, 400)
-    session.commit()
+    if call.failed:  # the message says which field it is about
+        target = form.email if call.message.startswith("No learner") else form.scope
+        target.errors = [call.message]
+        return _accommodations_page(form, call.status)
     flash(f"Accommodation saved for {learner.name}. It applies to attempts they start from now on.", "success")
     return redirect(url_for("instructor.accommodations", email=learner.email))

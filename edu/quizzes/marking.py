@@ -11,35 +11,21 @@ Every other attempt module (eligibility, the lifecycle in attempts.py, the learn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
 
-import pydantic
 from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from edu.auth.models import User
+from edu.banks.services import as_model
 from edu.catalog.models import Course
-from edu.content import model
 from edu.db import session, utcnow
 from edu.errors import NotFound
 
 from . import grading
 from .grading_methods import meets_pass_mark
 from .models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz
-
-
-@lru_cache(maxsize=1)
-def _adapter() -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(model.Question)
-
-
-def question_of(data: Mapping[str, Any]) -> Any:
-    """The typed question of a stored version (`QuestionVersion.data` is the bank-YAML shape)."""
-    return _adapter().validate_python(dict(data))
 
 
 def closes_at(attempt: Attempt, quiz: Quiz) -> datetime | None:
@@ -99,7 +85,7 @@ def finalise(attempt: Attempt, quiz: Quiz, now: datetime, closed_by: str) -> boo
             .order_by(AttemptAnswerEvent.saved_at, AttemptAnswerEvent.id)
         ):
             responses[event.item_id] = event.response
-    grades = {item.id: grading.grade(question_of(item.question_version.data), responses[item.id]) for item in items}
+    grades = {item.id: grading.grade(as_model(item.question_version.data), responses[item.id]) for item in items}
     score = sum(g.fraction for g in grades.values()) / len(items) if items else 0.0
     passed = meets_pass_mark(score, quiz.pass_mark)
     claimed = session.execute(

@@ -16,13 +16,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank
+from edu.banks.services import as_model
 from edu.catalog.models import Course, Lesson, Module
 from edu.db import session, utcnow
 from edu.errors import Conflict
 
 from . import grading
 from .eligibility import QuizStatus, quiz_status
-from .marking import attempt_items, finalise, is_overdue, own_attempt, question_of
+from .marking import attempt_items, finalise, is_overdue, own_attempt
 from .models import REVIEW_PARTS, Attempt, AttemptItem, Quiz
 
 # --- the attempt page -------------------------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ def review(user: User, attempt_id: int) -> Review:
     objective_text = {o["id"]: o["text"] for m in modules for o in m.objectives}
     items: list[ReviewItem] = []
     for item, bank_slug in rows:
-        question = question_of(item.question_version.data)
+        question = as_model(item.question_version.data)
         graded = grading.grade(question, item.response)
         module = module_by_bank.get(bank_slug)
         feedback = list(graded.feedback)

@@ -16,13 +16,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
-from edu.certificates import services as certificate_services
+from edu.certificates import issuance
+from edu.certificates.completion import current_cycle
 from edu.db import session
-from edu.errors import Conflict, DomainError, Invalid, NotFound
+from edu.errors import Conflict, Forbidden, Invalid, NotFound
 from edu.request_guard import takes_json
+from edu.service_call import service_call
 
 from . import attempts, eligibility, pages
-from .forms import CsrfOnlyForm, responses_from_form
+from .forms import responses_from_form
 from .grading_methods import GRADING_METHODS
 from .models import Quiz
 from .quizzes import course_quizzes, find_quiz
@@ -50,15 +52,13 @@ def _renewal_since(course: Course, quiz: Quiz) -> datetime | None:
     """For a final exam in a renewal cycle, the moment from which attempts count again (certificates decide)."""
     if quiz.kind != "final":
         return None
-    return certificate_services.current_cycle(current_user, course).since
+    return current_cycle(current_user, course).since
 
 
 def _quiz_page(course: Course, quiz: Quiz) -> str:
     status = eligibility.quiz_status(current_user, quiz, course, counted_since=_renewal_since(course, quiz))
     session.commit()  # an overdue attempt may just have been finalised
-    return render_template(
-        "quizzes/quiz.html", status=status, quiz=quiz, course=course, form=CsrfOnlyForm(), methods=GRADING_METHODS
-    )
+    return render_template("quizzes/quiz.html", status=status, quiz=quiz, course=course, methods=GRADING_METHODS)
 
 
 @bp.get("/courses/<slug>/modules/<key>/quiz")
@@ -84,17 +84,11 @@ def start(quiz_id: int) -> WerkzeugResponse:
     course = session.get(Course, quiz.course_id)
     if course is None or (not course.published and not catalog.is_staff(current_user)):
         abort(404)
-    if not CsrfOnlyForm().validate_on_submit():
-        abort(400)
-    try:
+    # Every refusal but a 404 is a rule the learner ran into (not enrolled, no attempts left): said on the quiz page.
+    with service_call(flash_as="error", catching=(Forbidden, Conflict, Invalid)) as call:
         attempt, resumed = attempts.begin(current_user, quiz, _renewal_since(course, quiz))
-    except NotFound:
-        raise
-    except DomainError as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    if call.failed:
         return redirect(quiz_url(course.slug, quiz))
-    session.commit()
     if resumed:
         flash("Your attempt in progress was resumed with your saved answers.", "info")
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
@@ -107,7 +101,7 @@ def attempt(attempt_id: int) -> str | WerkzeugResponse:
     if page.attempt.state != "in_progress":
         session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
-    return render_template("quizzes/attempt.html", page=page, form=CsrfOnlyForm(), quiz_url=quiz_url)
+    return render_template("quizzes/attempt.html", page=page, quiz_url=quiz_url)
 
 
 @bp.post("/attempts/<int:attempt_id>/answers/<int:slot>")
@@ -137,21 +131,16 @@ def autosave(attempt_id: int, slot: int) -> tuple[Response, int]:
 @login_required
 def save(attempt_id: int) -> WerkzeugResponse:
     """The plain form (no JavaScript needed): save every answer; "Submit for grading" then asks to confirm."""
-    if not CsrfOnlyForm().validate_on_submit():
-        abort(400)
     page = pages.open_attempt(current_user, attempt_id)
     if page.attempt.state != "in_progress":
         session.commit()
         flash("This attempt has already been submitted.", "info")
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     raws = responses_from_form(page.items, request.form)
-    try:
+    with service_call(flash_as="error", catching=Invalid) as call:
         result = attempts.save_answers(current_user, attempt_id, raws)
-    except Invalid as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    if call.failed:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
-    session.commit()
     if not result.saved:
         flash(result.message, "error")
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
@@ -168,14 +157,12 @@ def confirm(attempt_id: int) -> str | WerkzeugResponse:
     if page.attempt.state != "in_progress":
         session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
-    return render_template("quizzes/confirm.html", page=page, form=CsrfOnlyForm())
+    return render_template("quizzes/confirm.html", page=page)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int) -> WerkzeugResponse:
-    if not CsrfOnlyForm().validate_on_submit():
-        abort(400)
     before = attempts.submit(current_user, attempt_id)
     closed_by, course_id, passed = before.closed_by, before.quiz.course_id, before.passed
     session.commit()  # the grade is kept whatever happens next
@@ -194,7 +181,7 @@ def _issue_certificate_if_complete(course_id: int | None) -> None:
     if course is None:
         return
     try:
-        result = certificate_services.issue_if_complete(current_user, course)
+        result = issuance.issue_if_complete(current_user, course)
         session.commit()
     except Exception:
         session.rollback()
@@ -207,16 +194,14 @@ def _issue_certificate_if_complete(course_id: int | None) -> None:
             "success",
         )
     elif result.awaiting_verification:
-        flash(f"You have completed {course.title}. {certificate_services.AWAITING_VERIFICATION}", "info")
+        flash(f"You have completed {course.title}. {issuance.AWAITING_VERIFICATION}", "info")
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
 @login_required
 def review(attempt_id: int) -> str | WerkzeugResponse:
-    try:
+    with service_call(catching=Conflict) as call:  # still in progress: back to the attempt
         result = pages.review(current_user, attempt_id)
-    except Conflict:
-        session.rollback()
+    if call.failed:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
-    session.commit()
     return render_template("quizzes/review.html", r=result, quiz_url=quiz_url)

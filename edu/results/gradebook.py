@@ -18,13 +18,13 @@ from sqlalchemy.orm import aliased
 
 from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank, QuestionVersion
+from edu.banks.services import as_model
 from edu.catalog import policy
 from edu.catalog.models import Course, Enrolment
 from edu.catalog.seat_time import ModuleTime, time_on_task
 from edu.db import session, utcnow
 from edu.errors import NotFound
 from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
-from edu.quizzes.marking import question_of
 from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz
 from edu.quizzes.pages import key_lines, response_lines
 from edu.quizzes.quizzes import course_quizzes
@@ -280,7 +280,7 @@ def attempt_detail(actor: User, attempt_id: int) -> AttemptDetail:
         )
     details: list[DetailItem] = []
     for item, version, key, bank_slug, bank_title, current_number in items:
-        question = question_of(version.data)
+        question = as_model(version.data)
         details.append(
             DetailItem(
                 slot=item.slot,

@@ -23,13 +23,13 @@ from sqlalchemy.orm import aliased, joinedload
 
 from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank, QuestionVersion
+from edu.banks.services import as_model
 from edu.catalog import policy
 from edu.catalog.models import Course
 from edu.db import session, utcnow
 from edu.errors import Conflict, NotFound
 from edu.quizzes import grading
 from edu.quizzes.grading_methods import meets_pass_mark
-from edu.quizzes.marking import question_of
 from edu.quizzes.models import Attempt, AttemptItem, Quiz
 
 from .models import RegradeChange, RegradeItem, RegradeRun
@@ -235,7 +235,7 @@ def plan_regrade(actor: User, quiz_id: int, *, lock: bool = False) -> Plan:
             fractions.setdefault(attempt_id, []).append(fraction or 0.0)
             continue
         if current_id not in questions:
-            questions[current_id] = question_of(current_data)
+            questions[current_id] = as_model(current_data)
         graded = grading.grade(questions[current_id], response)
         fractions.setdefault(attempt_id, []).append(graded.fraction)
         affected.add(attempt_id)

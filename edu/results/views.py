@@ -16,11 +16,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.auth.models import Role
 from edu.auth.permissions import role_required
-from edu.db import session
 from edu.errors import Conflict, Invalid
 from edu.quizzes.grading_methods import GRADING_METHODS
 from edu.quizzes.instructor_views import bp
 from edu.quizzes.views import quiz_url
+from edu.service_call import service_call
 
 from . import analysis as item_analysis
 from . import charts, gradebook, regrade, stats
@@ -106,18 +106,14 @@ def regrade_apply(quiz_id: int) -> WerkzeugResponse | tuple[str, int]:
     form = RegradeForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with service_call(flash_as="error", catching=Conflict) as call:
         run = regrade.apply_regrade(current_user, quiz_id, form.fingerprint.data or None)
-    except Conflict as exc:
-        session.rollback()
-        flash(exc.message, "error")
-        return _regrade_page(quiz_id, 409)
-    if run is None:
-        session.rollback()
+    if call.failed:
+        return _regrade_page(quiz_id, call.status)
+    if run is None:  # nothing was written: the commit above only released the quiz's lock
         flash("Nothing to regrade: every graded attempt already uses the newest version of its questions.", "info")
         return redirect(url_for("instructor.regrade_dry_run", quiz_id=quiz_id))
     summary = dict(run.summary)
-    session.commit()
     flash(
         f"Regraded {summary['attempts']} attempt{'s' if summary['attempts'] != 1 else ''}: "
         f"{summary['changed']} changed score or result "

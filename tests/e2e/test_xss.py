@@ -432,7 +432,7 @@ def test_people_certificates_clinics_and_what_comes_back_from_requests(
     from datetime import UTC, datetime, timedelta
 
     from edu.catalog import services as catalog
-    from edu.certificates import services as certificates
+    from edu.certificates import issuance, records, revocation
     from edu.clinics import services as clinics
     from edu.db import session
     from tests.certificate_helpers import mini, pass_everything
@@ -468,17 +468,17 @@ def test_people_certificates_clinics_and_what_comes_back_from_requests(
             for key in ("first", "second"):
                 catalog.complete_lesson(learner, course, key)
             pass_everything(learner.id, at)
-            issued = certificates.issue_if_complete(learner, course, now=at + timedelta(hours=1))
+            issued = issuance.issue_if_complete(learner, course, now=at + timedelta(hours=1))
             assert issued.certificate is not None
             learners.append((learner.email, issued.certificate.code, issued.certificate.public_id))
             invitation = clinics.invite(clinic_admin, main_clinic, learner.email)
             clinics.respond_by_id(learner, invitation.link.id, accept=True)
         # Revocation reasons, many payloads to a reason, on the first certificates; reissue reasons on the next.
         for (reason, members), (_, _, public_id) in zip(reasons, learners, strict=False):
-            certificates.revoke(admin, certificates._by_public_id(public_id), "other", reason)
+            revocation.revoke(admin, records.by_public_id(public_id), "other", reason)
             tally.store("rr", members)
         for (reason, members), (_, _, public_id) in zip(reissue_reasons, learners[len(reasons) :], strict=False):
-            certificates.reissue(admin, certificates._by_public_id(public_id), reason)
+            revocation.reissue(admin, records.by_public_id(public_id), reason)
             tally.store("ri", members)
         # Clinics named with payloads invite the first learner (who sees their names on the invitations page, and
         # the administrator in the outbox), and addresses that only the service's "@" check stands between.

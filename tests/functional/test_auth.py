@@ -310,6 +310,7 @@ def test_admin_lists_users_and_changes_roles(app, client, make_user):
     login(client, "boss@example.com")
     page = client.get("/admin/users?q=lee").get_data(as_text=True)
     assert "lee@example.com" in page and "boss@example.com" not in page
+    assert re.search(r"<td>\d{1,2} [A-Z][a-z]+ \d{4}</td>", page)  # joined "3 December 2026", as on every page
     token = csrf_token(client, "/admin/users")
     response = client.post(
         f"/admin/users/{learner_id}/roles", data={"csrf_token": token, f"u{learner_id}-roles": ["instructor", "clinic_admin"]}

@@ -35,12 +35,11 @@ from edu.banks.models import Question, QuestionBank
 from edu.catalog import instructors
 from edu.catalog import services as catalog
 from edu.catalog.models import Asset, Course
-from edu.certificates import services as certificates
+from edu.certificates import issuance
 from edu.clinics import services as clinics
 from edu.db import Base, session
 from edu.extensions import limiter
 from edu.quizzes import assembly, attempts, grading
-from edu.quizzes.marking import question_of
 from edu.quizzes.models import Quiz
 from edu.results import regrade
 from tests.certificate_helpers import user
@@ -386,7 +385,7 @@ def _quiz_of(course: Course, kind: str) -> Quiz:
 def _take(learner: Any, quiz: Quiz, *, submit: bool) -> Any:
     attempt, _ = attempts.begin(learner, quiz)
     if submit:
-        keys = {i.slot: grading.key_for(question_of(i.question_version.data))["response"] for i in attempt.items}
+        keys = {i.slot: grading.key_for(banks.as_model(i.question_version.data))["response"] for i in attempt.items}
         attempts.save_answers(learner, attempt.id, keys)
         attempts.submit(learner, attempt.id)
     return attempt
@@ -420,11 +419,11 @@ def build_world(app: Flask, make_user: Callable[..., int], suffix: str = "") -> 
         module, final = _quiz_of(mini, "module"), _quiz_of(mini, "final")
         submitted = _take(a, module, submit=True)
         _take(a, final, submit=True)
-        issued = certificates.issue_if_complete(a, mini)
+        issued = issuance.issue_if_complete(a, mini)
         assert issued.certificate is not None, issued.completion and issued.completion.missing
         in_progress = _take(a, module, submit=False)
         first = min(in_progress.items, key=lambda i: i.slot)
-        answer = grading.key_for(question_of(first.question_version.data))["response"]
+        answer = grading.key_for(banks.as_model(first.question_version.data))["response"]
         values |= {
             "attempt_submitted": str(submitted.id),
             "attempt_in_progress": str(in_progress.id),

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from edu.certificates import services
+from edu.certificates import issuance
 from edu.certificates.models import Certificate, ReminderSent
 from edu.db import session
 from edu.mail.models import OutboxMessage
@@ -29,7 +29,7 @@ def certify(app: Flask, make_user: Any, at: datetime | None = None, email: str =
     uid = enrolled(app, make_user, email)
     with app.app_context():
         pass_everything(uid, at)
-        result = services.issue_if_complete(user(email), mini(), now=at + timedelta(hours=1))
+        result = issuance.issue_if_complete(user(email), mini(), now=at + timedelta(hours=1))
         assert result.certificate is not None
         session.commit()
         return result.certificate

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from edu.catalog.models import Course
-from edu.certificates import services as certificates
+from edu.certificates import issuance
 from edu.certificates.models import Certificate
 from edu.db import session
 from tests.certificate_helpers import enrolled, pass_everything, user
@@ -41,7 +41,7 @@ def test_the_certificate_keeps_the_statement_it_was_issued_with(tmp_path, app, m
         at = datetime.now(UTC)
         pass_everything(learner_id, at)
         course = session.scalar(select(Course).where(Course.slug == "mini"))
-        certificates.issue_if_complete(learner, course, now=at)
+        issuance.issue_if_complete(learner, course, now=at)
         session.commit()
         issued = session.scalar(select(Certificate))
         assert issued.statement == STATEMENT

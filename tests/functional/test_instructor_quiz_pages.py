@@ -189,6 +189,8 @@ def test_regrade_dry_run_then_apply_then_nothing_left(app, instructor, make_user
     body = done.get_data(as_text=True)
     assert "Regraded 2 attempts: 2 changed score or result (0 fail → pass, 1 pass → fail)." in body
     assert "Nothing to regrade" in body and "Tess Teacher" in body  # the history names who ran it
+    # when it ran, as every page writes a time: "3 Dec 2026, 14:05 UTC"
+    assert re.search(r"<tr><td>\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC</td><td>Tess Teacher</td>", body)
     again = post_form(
         instructor,
         f"/instructor/quizzes/{qid}/regrade",

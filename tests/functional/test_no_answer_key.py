@@ -32,10 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from edu.banks.models import QuestionVersion
+from edu.banks.services import as_model
 from edu.content import model
 from edu.db import session
 from edu.quizzes import attempts as attempts_module
-from edu.quizzes.marking import question_of
 from edu.quizzes.models import AttemptItem
 from tests.conftest import MINI_COURSE, csrf_token, login, post_form, sync_folder
 from tests.functional.test_quiz_pages import autosave, enrol_and_read, form_fields, items_of, quiz_id, start
@@ -317,7 +317,7 @@ def another_key(data: dict[str, Any]) -> dict[str, Any]:
         changed["answer"], changed["tolerance"] = 1234.5, 2.0
     else:  # pragma: no cover - the bank test above keeps the types in step
         raise AssertionError(f"no other key written for {kind}")
-    model_check = question_of(changed)  # still a valid question
+    model_check = as_model(changed)  # still a valid question
     assert model_check.type == kind
     return changed
 

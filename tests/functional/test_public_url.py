@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from edu.certificates import services
+from edu.certificates import issuance
 from edu.certificates.models import Certificate, CertificateEvent
 from edu.db import session
 from edu.mail.models import OutboxMessage
@@ -166,7 +166,7 @@ def test_credentials_signed_under_another_address_are_found_and_signed_again(app
     uid = enrolled(app, make_user)
     with app.app_context():
         pass_everything(uid, datetime.now(UTC) - timedelta(days=1))
-        c = services.issue_if_complete(user(), mini()).certificate
+        c = issuance.issue_if_complete(user(), mini()).certificate
         assert c is not None
         session.commit()
         old_token, code, position = c.credential_jwt, c.code, (c.status_list_id, c.status_list_index)
@@ -210,7 +210,7 @@ def test_the_api_says_foreign_issuer_for_a_credential_naming_another_address(app
     uid = enrolled(app, make_user)
     with app.app_context():
         pass_everything(uid, datetime.now(UTC) - timedelta(days=1))
-        c = services.issue_if_complete(user(), mini()).certificate
+        c = issuance.issue_if_complete(user(), mini()).certificate
         assert c is not None
         session.commit()
         token = c.credential_jwt

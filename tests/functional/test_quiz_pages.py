@@ -13,11 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from edu.auth.models import User
+from edu.banks.services import as_model
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session
 from edu.quizzes import grading
-from edu.quizzes.attempts import question_of
 from edu.quizzes.models import Attempt, AttemptItem, Quiz, QuizSource
 from tests.conftest import MINI_COURSE, csrf_token, login, post_form, sync_folder
 
@@ -76,7 +76,7 @@ def items_of(app: Flask, attempt_id: int) -> list[tuple[int, str, Any]]:
     with app.app_context():
         rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id).order_by(AttemptItem.slot)).all()
         return [
-            (i.slot, i.question_version.data["type"], grading.key_for(question_of(i.question_version.data))["response"])
+            (i.slot, i.question_version.data["type"], grading.key_for(as_model(i.question_version.data))["response"])
             for i in rows
         ]
 

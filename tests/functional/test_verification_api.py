@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from edu.api.openapi import openapi_document
-from edu.certificates import services, signing
+from edu.certificates import issuance, revocation, signing
 from edu.certificates.models import Certificate, VerificationLog
 from edu.certificates.snapshot import new_code
 from edu.certificates.status_list import decode_list, get_bit
@@ -37,7 +37,7 @@ def certify(app: Flask, make_user: Any, email: str = "learner@example.com") -> C
     uid = enrolled(app, make_user, email)
     with app.app_context():
         pass_everything(uid, at)
-        result = services.issue_if_complete(user(email), mini(), now=at + timedelta(hours=1))
+        result = issuance.issue_if_complete(user(email), mini(), now=at + timedelta(hours=1))
         assert result.certificate is not None
         session.commit()
         return result.certificate
@@ -120,7 +120,7 @@ def test_lookup_revoked_gives_the_category(app, mini_course, make_user, client):
     c = certify(app, make_user)
     make_user("admin@example.com", "admin")
     with app.app_context():
-        services.revoke(user("admin@example.com"), session.get(Certificate, c.id), "issued_in_error", "private note")  # type: ignore[arg-type]
+        revocation.revoke(user("admin@example.com"), session.get(Certificate, c.id), "issued_in_error", "private note")  # type: ignore[arg-type]
         session.commit()
     response = client.get(f"/api/v1/certificates/{c.code}")
     body = assert_documented(response, "/api/v1/certificates/{code}")
@@ -133,7 +133,7 @@ def test_lookup_expired(app, mini_course, make_user, client):
     make_user("old@example.com")
     with app.app_context():
         at = datetime.now(UTC) - timedelta(days=900)
-        services._new_certificate(
+        issuance.new_certificate(
             user=user("old@example.com"),
             course=mini(),
             version=mini().current_version,  # type: ignore[arg-type]
@@ -182,7 +182,7 @@ def test_verify_credential_tampered_revoked_and_missing(app, mini_course, make_u
     assert (body["valid"], body["reason"]) == (False, "bad-signature") and "credential" not in body
     make_user("admin@example.com", "admin")
     with app.app_context():
-        services.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
+        revocation.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
         session.commit()
     revoked = client.post("/api/v1/credentials/verify", data=c.credential_jwt, content_type="application/vc+jwt")
     assert assert_documented(revoked, "/api/v1/credentials/verify", "post")["reason"] == "revoked"
@@ -227,7 +227,7 @@ def test_status_list_is_served_signed(app, mini_course, make_user, client):
     c = certify(app, make_user)
     make_user("admin@example.com", "admin")
     with app.app_context():
-        services.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
+        revocation.revoke(user("admin@example.com"), session.get(Certificate, c.id), "other", "x")  # type: ignore[arg-type]
         session.commit()
         jwks = signing.public_jwks()
     response = client.get(f"/credentials/status/{c.status_list_id}")

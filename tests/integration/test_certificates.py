@@ -17,14 +17,15 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from edu.auth.models import User
-from edu.certificates import services, signing, verification
+from edu.certificates import credential_status, issuance, records, reminders, revocation, signing, transcripts, verification
+from edu.certificates.completion import Requirement, add_months, current_cycle, deciding_attempt, evaluate_completion
 from edu.certificates.credential import verify_credential
 from edu.certificates.models import Certificate, CertificateEvent, ReminderSent, StatusList, VerificationLog
 from edu.certificates.status_list import StatusEntry, decode_list, get_bit
 from edu.db import session
 from edu.errors import Conflict, Forbidden, Invalid
 from edu.mail.models import OutboxMessage
-from edu.quizzes.grading_methods import grade_by_method
+from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
 from edu.quizzes.models import Attempt
 from tests.certificate_helpers import enrolled, graded_attempt, mini, pass_everything, quiz, user
 from tests.conftest import assign_instructor
@@ -40,7 +41,7 @@ def _keys(app: Flask, tmp_path: Path) -> None:
 
 def issue(app: Flask, email: str = "learner@example.com", now: datetime = ISSUED) -> int:
     with app.app_context():
-        result = services.issue_if_complete(user(email), mini(), now=now)
+        result = issuance.issue_if_complete(user(email), mini(), now=now)
         assert result.certificate is not None, result.completion and result.completion.missing
         session.commit()
         return result.certificate.id
@@ -77,19 +78,19 @@ def test_grade_by_method_ignores_ungraded_attempts_and_is_none_without_any() -> 
     ungraded = Attempt(number=3, score=None, graded_at=None)
     assert grade_by_method("last", [*_attempts(0.4, 0.8), ungraded]) == 0.8
     assert grade_by_method("highest", [ungraded]) is None
-    assert services.deciding_attempt("highest", _attempts(0.5, 0.9, 0.9)).number == 2  # type: ignore[union-attr]
+    assert deciding_attempt("highest", _attempts(0.5, 0.9, 0.9)).number == 2  # type: ignore[union-attr]
 
 
 def test_pass_mark_tolerates_binary_rounding_but_not_a_real_shortfall() -> None:
-    assert services.meets_pass_mark(7 / 10, 70)
-    assert not services.meets_pass_mark(0.6999, 70)
-    assert not services.meets_pass_mark(None, 1)
+    assert meets_pass_mark(7 / 10, 70)
+    assert not meets_pass_mark(0.6999, 70)
+    assert not meets_pass_mark(None, 1)
 
 
 def test_add_months_keeps_the_day_or_clamps_to_the_month_end() -> None:
-    assert services.add_months(date(2025, 3, 10), 24) == date(2027, 3, 10)
-    assert services.add_months(date(2025, 8, 31), 6) == date(2026, 2, 28)
-    assert services.add_months(date(2023, 11, 30), 3) == date(2024, 2, 29)
+    assert add_months(date(2025, 3, 10), 24) == date(2027, 3, 10)
+    assert add_months(date(2025, 8, 31), 6) == date(2026, 2, 28)
+    assert add_months(date(2023, 11, 30), 3) == date(2024, 2, 29)
 
 
 # --- the completion rule -------------------------------------------------------------------------------------------------
@@ -98,14 +99,14 @@ def test_add_months_keeps_the_day_or_clamps_to_the_month_end() -> None:
 def test_completion_lists_every_unmet_requirement(app, mini_course, make_user):
     enrolled(app, make_user, lessons=False)
     with app.app_context():
-        completion = services.evaluate_completion(user(), mini(), now=ISSUED)
+        completion = evaluate_completion(user(), mini(), now=ISSUED)
         assert not completion.complete
         assert [(r.label, r.met, r.detail) for r in completion.requirements] == [
             ("Read every lesson", False, "0 of 2 lessons completed"),
             ("Pass Basics: module quiz", False, "not attempted yet"),
             ("Pass Final exam", False, "not attempted yet"),
         ]
-        result = services.issue_if_complete(user(), mini(), now=ISSUED)
+        result = issuance.issue_if_complete(user(), mini(), now=ISSUED)
         assert result.certificate is None and not result.created
         assert session.scalar(select(func.count(Certificate.id))) == 0
 
@@ -114,7 +115,7 @@ def test_a_failed_final_exam_is_not_completion(app, mini_course, make_user):
     uid = enrolled(app, make_user)
     with app.app_context():
         pass_everything(uid, T0, final_score=0.0)
-        completion = services.evaluate_completion(user(), mini(), now=ISSUED)
+        completion = evaluate_completion(user(), mini(), now=ISSUED)
         assert [r.met for r in completion.requirements] == [True, True, False]
         assert completion.requirements[2].detail == "grade 0%, pass mark 50%"
 
@@ -127,11 +128,11 @@ def test_grading_method_decides_whether_the_final_exam_is_passed(app, mini_cours
         graded_attempt(uid, final, 1.0, T0)
         graded_attempt(uid, final, 0.0, T0 + timedelta(minutes=5))
         final.grading_method = "last"
-        assert not services.evaluate_completion(user(), mini(), now=ISSUED).complete
+        assert not evaluate_completion(user(), mini(), now=ISSUED).complete
         final.grading_method = "average"  # (1.0 + 0.0) / 2 = 50% against a 50% pass mark
-        assert services.evaluate_completion(user(), mini(), now=ISSUED).complete
+        assert evaluate_completion(user(), mini(), now=ISSUED).complete
         final.grading_method = "highest"
-        completion = services.evaluate_completion(user(), mini(), now=ISSUED)
+        completion = evaluate_completion(user(), mini(), now=ISSUED)
         assert completion.complete and completion.attempt is not None and completion.attempt.number == 1
 
 
@@ -142,8 +143,8 @@ def test_lessons_of_the_current_version_must_all_be_read(app, mini_course, make_
 
         catalog.complete_lesson(user(), mini(), "first")
         pass_everything(uid, T0)
-        completion = services.evaluate_completion(user(), mini(), now=ISSUED)
-        assert completion.requirements[0] == services.Requirement("Read every lesson", False, "1 of 2 lessons completed")
+        completion = evaluate_completion(user(), mini(), now=ISSUED)
+        assert completion.requirements[0] == Requirement("Read every lesson", False, "1 of 2 lessons completed")
 
 
 # --- issuing -------------------------------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_issue_snapshots_the_learner_and_the_course(app, mini_course, make_user)
 def test_issue_is_idempotent(app, mini_course, make_user):
     cid = certified(app, make_user)
     with app.app_context():
-        again = services.issue_if_complete(user(), mini(), now=ISSUED + timedelta(days=1))
+        again = issuance.issue_if_complete(user(), mini(), now=ISSUED + timedelta(days=1))
         assert again.certificate is not None and again.certificate.id == cid and not again.created
         session.commit()
         assert session.scalar(select(func.count(Certificate.id))) == 1
@@ -238,7 +239,7 @@ def test_concurrent_claims_issue_exactly_one_certificate(app, backend, mini_cour
                 learner = user()
                 course = mini()
                 barrier.wait(timeout=10)
-                result = services.issue_if_complete(learner, course, now=ISSUED)
+                result = issuance.issue_if_complete(learner, course, now=ISSUED)
                 session.commit()
                 results.append((result.certificate.id if result.certificate else None, result.created))
         except BaseException as exc:  # pragma: no cover - reported below
@@ -266,7 +267,7 @@ def test_the_schema_refuses_a_second_current_certificate_for_a_cycle(app, mini_c
         from sqlalchemy.exc import IntegrityError
 
         with pytest.raises(IntegrityError):
-            services._new_certificate(
+            issuance.new_certificate(
                 user=user(),
                 course=mini(),
                 version=mini().current_version,  # type: ignore[arg-type]
@@ -281,10 +282,9 @@ def test_the_schema_refuses_a_second_current_certificate_for_a_cycle(app, mini_c
 
 
 def test_the_service_layer_has_no_delete_path() -> None:
-    import edu.certificates.services as module
-    import edu.certificates.verification as verify_module
+    from edu.certificates import completion, policy
 
-    for mod in (module, verify_module):
+    for mod in (completion, issuance, records, transcripts, revocation, credential_status, reminders, policy, verification):
         source = inspect.getsource(mod)
         assert "session.delete" not in source and "delete(" not in source
         assert not [name for name in dir(mod) if "delete" in name.lower() or "remove" in name.lower()]
@@ -318,14 +318,14 @@ def test_revoke_needs_a_manager_a_category_and_a_reason(app, mini_course, make_u
         c = session.get(Certificate, cid)
         assert c is not None
         with pytest.raises(Forbidden):
-            services.revoke(user(), c, "issued_in_error", "mine")
+            revocation.revoke(user(), c, "issued_in_error", "mine")
         teacher = user("teacher@example.com")
         with pytest.raises(Invalid):
-            services.revoke(teacher, c, "nonsense", "why")
+            revocation.revoke(teacher, c, "nonsense", "why")
         with pytest.raises(Invalid):
-            services.revoke(teacher, c, "superseded_by_reissue", "why")
+            revocation.revoke(teacher, c, "superseded_by_reissue", "why")
         with pytest.raises(Invalid):
-            services.revoke(teacher, c, "academic_misconduct", "   ")
+            revocation.revoke(teacher, c, "academic_misconduct", "   ")
         assert c.status == "valid"
 
 
@@ -336,8 +336,8 @@ def test_revoke_keeps_the_row_flips_the_status_bit_and_logs_it(app, mini_course,
         c = session.get(Certificate, cid)
         assert c is not None
         token = c.credential_jwt
-        assert services.verify_token(token, now=ISSUED + timedelta(days=1)).valid
-        services.revoke(user("admin@example.com"), c, "academic_misconduct", "Copied answers", now=ISSUED + timedelta(days=2))
+        assert credential_status.verify_token(token, now=ISSUED + timedelta(days=1)).valid
+        revocation.revoke(user("admin@example.com"), c, "academic_misconduct", "Copied answers", now=ISSUED + timedelta(days=2))
         session.commit()
     with app.app_context():
         c = session.get(Certificate, cid)
@@ -346,12 +346,12 @@ def test_revoke_keeps_the_row_flips_the_status_bit_and_logs_it(app, mini_course,
         assert c.revoked_by_id == user("admin@example.com").id and c.revoked_at == ISSUED + timedelta(days=2)
         status_list = session.get(StatusList, c.status_list_id)
         assert status_list is not None and get_bit(decode_list(status_list.encoded_list), c.status_list_index)
-        result = services.verify_token(token, now=ISSUED + timedelta(days=3))
+        result = credential_status.verify_token(token, now=ISSUED + timedelta(days=3))
         assert (result.valid, result.reason) == (False, "revoked")
         events = [(e.action, e.detail) for e in session.scalars(select(CertificateEvent).order_by(CertificateEvent.id))]
         assert events[-1] == ("revoked", {"category": "academic_misconduct", "reason": "Copied answers"})
         with pytest.raises(Conflict):
-            services.revoke(user("admin@example.com"), c, "other", "again")
+            revocation.revoke(user("admin@example.com"), c, "other", "again")
         assert session.scalar(select(func.count(Certificate.id))) == 1
 
 
@@ -363,7 +363,7 @@ def test_reissue_after_a_name_correction_supersedes_and_links(app, mini_course, 
         old = session.get(Certificate, cid)
         assert old is not None
         old_token = old.credential_jwt
-        new = services.reissue(user("admin@example.com"), old, "Name corrected", now=ISSUED + timedelta(days=3))
+        new = revocation.reissue(user("admin@example.com"), old, "Name corrected", now=ISSUED + timedelta(days=3))
         session.commit()
         new_id = new.id
     with app.app_context():
@@ -373,14 +373,14 @@ def test_reissue_after_a_name_correction_supersedes_and_links(app, mini_course, 
         assert (new.status, new.learner_name, new.cycle) == ("valid", "Lee Corrected", old.cycle)
         assert (new.completion_date, new.expiry_date, new.attempt_id) == (old.completion_date, old.expiry_date, old.attempt_id)
         assert new.code != old.code and new.public_id != old.public_id and new.status_list_index != old.status_list_index
-        assert services.verify_token(old_token, now=ISSUED + timedelta(days=4)).reason == "revoked"
-        assert services.verify_token(new.credential_jwt, now=ISSUED + timedelta(days=4)).valid
+        assert credential_status.verify_token(old_token, now=ISSUED + timedelta(days=4)).reason == "revoked"
+        assert credential_status.verify_token(new.credential_jwt, now=ISSUED + timedelta(days=4)).valid
         actions = {(e.certificate_id, e.action) for e in session.scalars(select(CertificateEvent))}
         assert {(old.id, "superseded"), (new.id, "reissued"), (new.id, "issued")} <= actions
         assert session.scalar(select(func.count(Certificate.id))) == 2
-        assert services.my_certificates(user()) == [new]
+        assert records.my_certificates(user()) == [new]
         with pytest.raises(Conflict):
-            services.reissue(user("admin@example.com"), old, "again")
+            revocation.reissue(user("admin@example.com"), old, "again")
 
 
 # --- signed credentials and keys ----------------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ def test_key_rotation_keeps_old_credentials_verifying(app, mini_course, make_use
         new_kid = signing.rotate_key()
         assert new_kid != old_kid
         assert [k["kid"] for k in signing.public_jwks()["keys"]] == [new_kid, old_kid]
-        result = services.verify_token(old.credential_jwt, now=ISSUED + timedelta(days=1))
+        result = credential_status.verify_token(old.credential_jwt, now=ISSUED + timedelta(days=1))
         assert result.valid and result.kid == old_kid
     uid2 = enrolled(app, make_user, "second@example.com")
     with app.app_context():
@@ -405,7 +405,7 @@ def test_key_rotation_keeps_old_credentials_verifying(app, mini_course, make_use
     with app.app_context():
         second = session.get(Certificate, cid2)
         assert second is not None
-        result = services.verify_token(second.credential_jwt, now=ISSUED + timedelta(days=1))
+        result = credential_status.verify_token(second.credential_jwt, now=ISSUED + timedelta(days=1))
         assert result.valid and result.kid == new_kid
 
 
@@ -418,17 +418,17 @@ def test_tampered_and_expired_credentials_fail(app, mini_course, make_user):
         claims = payload(c.credential_jwt)
         claims["credentialSubject"]["name"] = "Someone Else"
         forged_body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-        assert services.verify_token(f"{head}.{forged_body}.{sig}", now=ISSUED).reason == "bad-signature"
-        assert services.verify_token("not a token", now=ISSUED).reason == "malformed"
-        expired = services.verify_token(c.credential_jwt, now=datetime(2027, 3, 10, 0, 0, 1, tzinfo=UTC))
+        assert credential_status.verify_token(f"{head}.{forged_body}.{sig}", now=ISSUED).reason == "bad-signature"
+        assert credential_status.verify_token("not a token", now=ISSUED).reason == "malformed"
+        expired = credential_status.verify_token(c.credential_jwt, now=datetime(2027, 3, 10, 0, 0, 1, tzinfo=UTC))
         assert (expired.valid, expired.reason) == (False, "expired")
-        assert services.verify_token(c.credential_jwt, now=datetime(2027, 3, 9, 23, tzinfo=UTC)).valid
+        assert credential_status.verify_token(c.credential_jwt, now=datetime(2027, 3, 9, 23, tzinfo=UTC)).valid
 
 
 def test_a_status_entry_pointing_elsewhere_fails_closed(app, mini_course, make_user):
     certified(app, make_user)
     with app.app_context(), pytest.raises(Exception, match="not one this issuer publishes"):
-        services._is_revoked(StatusEntry("https://evil.example/status/1", 5))
+        credential_status._is_revoked(StatusEntry("https://evil.example/status/1", 5))
 
 
 def test_the_status_list_credential_is_signed_and_carries_the_bit(app, mini_course, make_user):
@@ -437,9 +437,9 @@ def test_the_status_list_credential_is_signed_and_carries_the_bit(app, mini_cour
     with app.app_context():
         c = session.get(Certificate, cid)
         assert c is not None
-        services.revoke(user("admin@example.com"), c, "identity", "ID mismatch")
+        revocation.revoke(user("admin@example.com"), c, "identity", "ID mismatch")
         session.commit()
-        token = services.status_list_credential(c.status_list_id)
+        token = credential_status.status_list_credential(c.status_list_id)
         result = verify_credential(token, signing.public_jwks(), datetime.now(UTC) + timedelta(minutes=1))
         assert result.valid and result.credential is not None
         assert "BitstringStatusListCredential" in result.credential["type"]
@@ -453,22 +453,22 @@ def test_renewal_opens_in_the_last_90_days_and_needs_a_new_final_exam(app, mini_
     cid = certified(app, make_user)  # expires 2027-03-10; the window opens 2026-12-10
     with app.app_context():
         learner, course = user(), mini()
-        before = services.current_cycle(learner, course, date(2026, 12, 9))
+        before = current_cycle(learner, course, date(2026, 12, 9))
         assert (before.number, before.certificate.id if before.certificate else None) == (1, cid)
-        window = services.current_cycle(learner, course, date(2026, 12, 10))
+        window = current_cycle(learner, course, date(2026, 12, 10))
         assert window.number == 2 and window.certificate is None and window.since == datetime(2026, 12, 10, tzinfo=UTC)
         # A retake before the window opened does not count toward the renewal.
         graded_attempt(learner.id, quiz("final"), 1.0, datetime(2026, 6, 1, tzinfo=UTC))
         in_window = datetime(2027, 1, 5, tzinfo=UTC)
-        completion = services.evaluate_completion(learner, course, now=in_window)
+        completion = evaluate_completion(learner, course, now=in_window)
         assert [(r.met, r.detail) for r in completion.requirements] == [
             (True, "2 of 2 lessons completed"),
             (True, "grade 100%, pass mark 60%"),  # module quizzes passed earlier still count
             (False, "not attempted in this renewal yet"),
         ]
-        assert services.issue_if_complete(learner, course, now=in_window).certificate is None
+        assert issuance.issue_if_complete(learner, course, now=in_window).certificate is None
         renewal_attempt = graded_attempt(learner.id, quiz("final"), 1.0, datetime(2027, 1, 4, tzinfo=UTC))
-        result = services.issue_if_complete(learner, course, now=in_window)
+        result = issuance.issue_if_complete(learner, course, now=in_window)
         session.commit()
         assert result.created and result.certificate is not None
         renewed = result.certificate
@@ -476,7 +476,7 @@ def test_renewal_opens_in_the_last_90_days_and_needs_a_new_final_exam(app, mini_
         assert (renewed.completion_date, renewed.expiry_date) == (date(2027, 1, 4), date(2029, 1, 4))
         first = session.get(Certificate, cid)
         assert first is not None and first.status == "valid"  # it simply runs out on its own date
-        assert services.current_cycle(learner, course, date(2027, 2, 1)).certificate == renewed
+        assert current_cycle(learner, course, date(2027, 2, 1)).certificate == renewed
         issued = session.scalars(select(CertificateEvent).where(CertificateEvent.certificate_id == renewed.id)).one()
         assert issued.detail["renewal_of"] == first.code
 
@@ -485,9 +485,9 @@ def test_an_expired_certificate_can_be_renewed(app, mini_course, make_user):
     certified(app, make_user)
     with app.app_context():
         later = datetime(2027, 6, 1, tzinfo=UTC)
-        assert services.current_cycle(user(), mini(), later.date()).number == 2
+        assert current_cycle(user(), mini(), later.date()).number == 2
         graded_attempt(user().id, quiz("final"), 1.0, later - timedelta(days=1))
-        result = services.issue_if_complete(user(), mini(), now=later)
+        result = issuance.issue_if_complete(user(), mini(), now=later)
         assert result.created and result.certificate is not None and result.certificate.cycle == 2
 
 
@@ -498,11 +498,11 @@ def test_a_revoked_certificate_opens_a_new_cycle_from_the_revocation(app, mini_c
         c = session.get(Certificate, cid)
         assert c is not None
         revoked_at = ISSUED + timedelta(days=10)
-        services.revoke(user("admin@example.com"), c, "issued_in_error", "Wrong learner", now=revoked_at)
-        cycle = services.current_cycle(user(), mini(), revoked_at.date())
+        revocation.revoke(user("admin@example.com"), c, "issued_in_error", "Wrong learner", now=revoked_at)
+        cycle = current_cycle(user(), mini(), revoked_at.date())
         assert (cycle.number, cycle.since) == (2, revoked_at)
         # The attempts that led to the revoked certificate do not re-issue it.
-        assert services.issue_if_complete(user(), mini(), now=revoked_at + timedelta(days=1)).certificate is None
+        assert issuance.issue_if_complete(user(), mini(), now=revoked_at + timedelta(days=1)).certificate is None
 
 
 # --- expiry reminders --------------------------------------------------------------------------------------------------
@@ -511,34 +511,34 @@ def test_a_revoked_certificate_opens_a_new_cycle_from_the_revocation(app, mini_c
 def test_reminders_are_sent_once_per_lead_time_and_skip_renewed_certificates(app, mini_course, make_user):
     cid = certified(app, make_user)  # expires 2027-03-10
     with app.app_context():
-        leads = services.parse_lead_days("60,30,7")
-        assert services.due_reminders(date(2027, 1, 8), leads) == []  # 61 days before
-        due = services.due_reminders(date(2027, 2, 8), leads)  # 30 days before; the 60-day run was missed
+        leads = reminders.parse_lead_days("60,30,7")
+        assert reminders.due_reminders(date(2027, 1, 8), leads) == []  # 61 days before
+        due = reminders.due_reminders(date(2027, 2, 8), leads)  # 30 days before; the 60-day run was missed
         assert [(d.certificate.id, d.lead_days, d.passed_over, d.days_left) for d in due] == [(cid, 30, (60,), 30)]
-        assert services.send_reminder(due[0], "http://localhost/courses/mini/certificate")
+        assert reminders.send_reminder(due[0], "http://localhost/courses/mini/certificate")
         session.commit()
-        assert services.due_reminders(date(2027, 2, 9), leads) == []
-        assert services.send_reminder(due[0], "x") is False  # a second run racing the first
+        assert reminders.due_reminders(date(2027, 2, 9), leads) == []
+        assert reminders.send_reminder(due[0], "x") is False  # a second run racing the first
         session.rollback()
         rows = {(r.lead_days, r.emailed) for r in session.scalars(select(ReminderSent))}
         assert rows == {(30, True), (60, False)}
         mail = session.scalars(select(OutboxMessage)).one()
         assert mail.recipient == "learner@example.com" and "expires on 10 March 2027" in mail.subject
         assert "/courses/mini/certificate" in mail.body
-        assert [d.lead_days for d in services.due_reminders(date(2027, 3, 4), leads)] == [7]
-        assert services.due_reminders(date(2027, 3, 10), leads) == []  # expired: nothing to remind about
+        assert [d.lead_days for d in reminders.due_reminders(date(2027, 3, 4), leads)] == [7]
+        assert reminders.due_reminders(date(2027, 3, 10), leads) == []  # expired: nothing to remind about
         # Renewed before the 7-day reminder: the old certificate is not chased any more.
         graded_attempt(user().id, quiz("final"), 1.0, datetime(2027, 2, 20, tzinfo=UTC))
-        services.issue_if_complete(user(), mini(), now=datetime(2027, 2, 21, tzinfo=UTC))
+        issuance.issue_if_complete(user(), mini(), now=datetime(2027, 2, 21, tzinfo=UTC))
         session.commit()
-        assert services.due_reminders(date(2027, 3, 4), leads) == []
+        assert reminders.due_reminders(date(2027, 3, 4), leads) == []
 
 
 def test_lead_days_are_validated() -> None:
-    assert services.parse_lead_days("7, 60 ,30") == [60, 30, 7]
+    assert reminders.parse_lead_days("7, 60 ,30") == [60, 30, 7]
     for bad in ("", "x", "0", "-3"):
         with pytest.raises(Invalid):
-            services.parse_lead_days(bad)
+            reminders.parse_lead_days(bad)
 
 
 # --- public look-ups ---------------------------------------------------------------------------------------------------
@@ -588,22 +588,22 @@ def test_transcript_counts_hours_once_and_leaves_out_revoked(app, mini_course, m
     with app.app_context():
         c = session.get(Certificate, cid)
         assert c is not None
-        services.reissue(user("admin@example.com"), c, "typo")
+        revocation.reissue(user("admin@example.com"), c, "typo")
         session.commit()
-        record = services.transcript(user(), date(2025, 4, 1))
+        record = transcripts.transcript(user(), date(2025, 4, 1))
         assert [(r.status, r.ce_hours) for r in record.rows] == [("valid", Decimal("0.5"))]
         assert record.total == Decimal("0.5")
-        services.revoke(user("admin@example.com"), record.certificates[0], "other", "x")
-        record = services.transcript(user(), date(2025, 4, 1))
+        revocation.revoke(user("admin@example.com"), record.certificates[0], "other", "x")
+        record = transcripts.transcript(user(), date(2025, 4, 1))
         assert [r.status for r in record.rows] == ["revoked"] and record.total == 0
-        csv_text = services.transcript_csv(record)
+        csv_text = transcripts.transcript_csv(record)
         assert csv_text.splitlines()[0] == "Course,Version,Completed,CE hours,Status,Certificate code,Expires"
         assert "revoked" in csv_text.splitlines()[1]
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised() -> None:
-    assert services._csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert services._csv_safe("Dry needling") == "Dry needling"
+    assert transcripts._csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert transcripts._csv_safe("Dry needling") == "Dry needling"
 
 
 def test_users_with_certificates_are_kept(app, mini_course, make_user):

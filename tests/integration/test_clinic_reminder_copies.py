@@ -7,6 +7,7 @@ from sqlalchemy import select
 from edu.clinics import services
 from edu.db import session
 from edu.mail.models import OutboxMessage
+from edu.presentation import day
 from tests.clinic_helpers import certify, clinic, staff, user
 
 
@@ -28,7 +29,7 @@ def test_reminder_copies_reach_consenting_clinics_only(app, mini_course, make_us
         mail = {(m.recipient, m.subject) for m in session.scalars(select(OutboxMessage)) if "expires" in m.subject}
     assert (
         "pat@example.com",
-        f"Your certificate for {certificate.course_title} expires on {certificate.expiry_date:%d %B %Y}",
+        f"Your certificate for {certificate.course_title} expires on {day(certificate.expiry_date)}",
     ) in mail
     clinic_copies = {recipient for recipient, subject in mail if subject.startswith("Pat Therapist:")}
     assert clinic_copies == {"north-admin@example.com"}  # not South (withdrawn) nor West (never consented)

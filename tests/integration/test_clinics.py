@@ -47,6 +47,17 @@ def test_creating_a_clinic_needs_the_role_and_makes_the_creator_its_admin(app, m
             services.create_clinic(user(ADMIN), "x")
 
 
+def test_a_clinic_slug_is_cut_between_words_and_never_empty(app, make_user):
+    """Clinic slugs follow the one slug rule (edu/slugs.py): a long name is cut at a hyphen, not inside a word."""
+    make_user(ADMIN, "clinic_admin")
+    with app.app_context():
+        long = services.create_clinic(user(ADMIN), "Kinetic Dry Needling and Myofascial Trigger Point Rehabilitation Centre")
+        wordless = services.create_clinic(user(ADMIN), "— · —")
+        session.commit()
+        assert long.slug == "kinetic-dry-needling-and-myofascial-trigger-point"  # not "...-rehabilita"
+        assert wordless.slug == "clinic"
+
+
 def test_open_clinic_refuses_everyone_but_its_administrators(app, make_user):
     a = clinic(app, make_user, ADMIN, "Clinic A")
     clinic(app, make_user, "other@example.com", "Clinic B")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from edu.auth import services as auth
 from edu.catalog import instructors, policy
 from edu.catalog.models import CourseInstructor
-from edu.certificates import services as certificates
+from edu.certificates import records, revocation
 from edu.certificates.models import Certificate
 from edu.db import session
 from edu.errors import Forbidden, Invalid, NotFound
@@ -66,10 +66,10 @@ def test_services_refuse_another_courses_instructor_with_not_found(app, staff, m
             lambda: regrade.regrade_history(otto, quiz_id),
             lambda: analysis.analyse_quiz(otto, quiz_id),
             lambda: assembly.get_for_edit(otto, quiz_id),
-            lambda: certificates.manage(otto, certificate.public_id),
-            lambda: certificates.revoke(otto, certificate, "other", "x"),
-            lambda: certificates.reissue(otto, certificate, "x"),
-            lambda: certificates.get_own(otto, certificate.public_id, staff_may=True),
+            lambda: revocation.manage(otto, certificate.public_id),
+            lambda: revocation.revoke(otto, certificate, "other", "x"),
+            lambda: revocation.reissue(otto, certificate, "x"),
+            lambda: records.get_own(otto, certificate.public_id, staff_may=True),
             lambda: set_accommodation(otto, user("lee@example.com"), quiz("module"), extra_attempts=1),
             lambda: set_accommodation(otto, user("lee@example.com"), None, course=mini(), extra_attempts=1),
         ]
@@ -78,7 +78,7 @@ def test_services_refuse_another_courses_instructor_with_not_found(app, staff, m
                 refuse()
         session.rollback()
         assert session.get(Certificate, cid).status == "valid"  # type: ignore[union-attr]
-        assert certificates.search(otto, "") == [] and len(certificates.search(user("tess@example.com"), "")) == 1
+        assert revocation.search(otto, "") == [] and len(revocation.search(user("tess@example.com"), "")) == 1
         assert gradebook.quiz_overview(otto) == []
         assert session.scalar(select(func.count(Accommodation.id))) == 0
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from edu.auth import services as auth
 from edu.auth.models import EmailVerificationToken
 from edu.catalog import services as catalog
-from edu.certificates import services as certificates
+from edu.certificates import issuance
 from edu.certificates.models import Certificate
 from edu.clinics import services as clinics
 from edu.clinics.models import StaffLink
@@ -146,21 +146,21 @@ def test_issuing_waits_for_the_address_then_issues_what_was_earned(app, mini_cou
     completed = datetime.now(UTC) - timedelta(days=10)
     uid = _complete(app, make_user, "lee@example.com", completed)
     with app.app_context():
-        waiting = certificates.issue_if_complete(user("lee@example.com"), mini())
+        waiting = issuance.issue_if_complete(user("lee@example.com"), mini())
         assert waiting.certificate is None and waiting.awaiting_verification
         assert waiting.completion is not None and waiting.completion.complete
-        assert certificates.issue_earned(user("lee@example.com")) == []
+        assert issuance.issue_earned(user("lee@example.com")) == []
         session.commit()
         assert session.scalars(select(Certificate)).all() == []
 
         raw = auth.request_email_verification(user("lee@example.com"), timedelta(hours=48))
         assert raw is not None
         learner = auth.verify_email(raw)
-        issued = certificates.issue_earned(learner)
+        issued = issuance.issue_earned(learner)
         session.commit()
         assert [(c.user_id, c.course_key, c.completion_date) for c in issued] == [(uid, "mini", completed.date())]
-        assert certificates.issue_earned(learner) == []
-        again = certificates.issue_if_complete(learner, mini())
+        assert issuance.issue_earned(learner) == []
+        again = issuance.issue_if_complete(learner, mini())
         assert again.certificate is not None and again.certificate.id == issued[0].id and not again.created
         assert len(session.scalars(select(Certificate)).all()) == 1
 
@@ -171,7 +171,7 @@ def test_confirming_issues_nothing_for_an_unfinished_course(app, mini_course, ma
         catalog.enrol(user("lee@example.com"), mini())
         raw = auth.request_email_verification(user("lee@example.com"), timedelta(hours=48))
         assert raw is not None
-        assert certificates.issue_earned(auth.verify_email(raw)) == []
+        assert issuance.issue_earned(auth.verify_email(raw)) == []
         session.commit()
         assert session.scalars(select(Certificate)).all() == []
 

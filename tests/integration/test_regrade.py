@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from edu.auth.models import User
 from edu.banks.models import Question, QuestionVersion
+from edu.banks.services import as_model
 from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session
 from edu.errors import Conflict, Forbidden
 from edu.quizzes import attempts, eligibility, grading
-from edu.quizzes.marking import question_of
 from edu.quizzes.models import Attempt, AttemptItem, Quiz
 from edu.results import regrade
 from edu.results.models import RegradeChange, RegradeItem, RegradeRun
@@ -85,7 +85,7 @@ def take(app: Flask, email: str, wrong: tuple[str, ...] = (), *, submit: bool = 
         attempt = attempts.start_attempt(learner, module_quiz())
         for item in attempt.items:
             key = session.get(Question, item.question_id).key
-            question = question_of(item.question_version.data)
+            question = as_model(item.question_version.data)
             response = WRONG[key] if key in wrong else grading.key_for(question)["response"]
             assert attempts.save_answer(learner, attempt.id, item.slot, response).saved
         if submit:

@@ -17,7 +17,6 @@ from reportlab.lib.pagesizes import A4, LETTER
 
 from edu.certificates.pdf import (
     TranscriptRow,
-    format_date,
     pdf_text,
     render_certificate_pdf,
     render_transcript_pdf,
@@ -181,11 +180,6 @@ def test_compressed_and_uncompressed_show_the_same_page() -> None:
     assert streams
     inflated = b"".join(zlib.decompress(base64.a85decode(s, ignorechars=b" \t\r\n")) for s in streams)
     assert shown_text(inflated) == shown_text(render_certificate_pdf(snap, VERIFY_URL, compress=False))
-
-
-def test_dates_print_unambiguously() -> None:
-    assert format_date(date(2025, 3, 12)) == "12 March 2025"
-    assert format_date(date(2024, 12, 3)) == "3 December 2024"
 
 
 # --- transcript -------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ PURE_CORES = (
     "edu.certificates.qr",
     "edu.certificates.snapshot",
     "edu.storable",
+    "edu.presentation",  # how pages and PDFs write dates, times, percentages and CE hours
+    "edu.slugs",
     "edu.auth.passwords",
 )
 LAYERS = ("flask", "flask_login", "flask_wtf", "flask_limiter", "werkzeug", "sqlalchemy", "wtforms", "jinja2")
