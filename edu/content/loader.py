@@ -2,6 +2,10 @@
 
 Pure: no Flask, no database. `load_course` never raises for bad content; it returns the problems
 (each `file:line: message`) and a course only when there are none.
+
+Why one module of this length: every check reports into the same list of problems with the same
+file:line positions, and reading a course is one pass over its folder; split, the passes would each re-read the
+files or pass the half-built course around.
 """
 
 from __future__ import annotations

@@ -42,6 +42,10 @@ questions, or the rationale and `feedback_wrong` of ordering questions. A text t
 or `//` is written with a neutral `[moodle]` prefix so it reads back unchanged; texts that contain
 HTML are written with `[html]`. A few questions cannot be written in a form Moodle reads back
 (see `gift_limitation`); they are left out, with a comment in the output saying why.
+
+Why one module of this length: GIFT's reader is one grammar (Moodle's format.php is one file too) and its writer
+is its mirror image; kept together so a round trip can be checked line against line. Shared rules live in
+`edu.interchange.report`.
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ answer's feedback, a `*` answer for short answer and numerical, and `<incorrectf
 `<partiallycorrectfeedback>` where partial credit exists) for the others. Multiple response is
 written with fractions +1/k and -1/k, our grading rule in Moodle's terms. Characters XML 1.0 cannot
 hold (control characters other than tab and new line) are removed.
+
+Why one module of this length: import and export of one format are kept side by side, type by type, so a
+round trip can be read (and reviewed) in one place; the shared rules already live in `edu.interchange.report`.
 """
 
 from __future__ import annotations

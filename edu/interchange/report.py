@@ -62,6 +62,9 @@ Short answer. Only answers worth 100% are accepted (ours are compared case-insen
 with partial credit are dropped with a warning; the catch-all `*` answer at 0% gives
 `feedback_wrong`. Numerical: the first answer worth 100% gives `answer` and `tolerance`; any other
 graded answer is dropped with a warning; `*` gives `feedback_wrong`.
+
+Why one module of this length: it is the single contract every importer and exporter shares (problems, limits,
+ids, metadata tags, grade mapping); each format module stays about its own syntax because this one holds the rest.
 """
 
 from __future__ import annotations

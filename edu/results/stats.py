@@ -19,6 +19,10 @@ learners into groups at all.
 Marks are in the slot's own scale (Moodle: ``fraction * maxmark``); an attempt's total is the sum of its slot marks.
 Where Moodle would divide by zero, or a figure is undefined for the data (one attempt, zero variance), the figure
 is ``None``: never NaN, never an exception.
+
+Why one module of this length: the item and test statistics share the per-slot arrays and Moodle's definitions
+refer to each other (discrimination uses the covariance with the rest of the test, alpha the item variances);
+kept in one place so each can be checked against Moodle's calculator line for line.
 """
 
 from __future__ import annotations
