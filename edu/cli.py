@@ -397,16 +397,16 @@ clinics = AppGroup("clinics", help="Clinic housekeeping: the daily digest of upc
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if today were this date (UTC).")
 def clinics_digest(days: int, today: datetime | None) -> None:
     from edu import public_urls
-    from edu.clinics import services
+    from edu.clinics import digests
     from edu.db import utcnow
 
     day = today.date() if today else utcnow().date()
-    due = services.due_digests(day, days)
+    due = digests.due_digests(day, days)
     sent = skipped = 0
     with click.progressbar(due, label="Sending clinic digests", show_pos=True) as bar:
         for digest in bar:
             link = public_urls.external("clinics.roster", slug=digest.clinic.slug, days=days, sort="expiry")
-            if services.send_digest(digest, day, days, link):
+            if digests.send_digest(digest, day, days, link):
                 session.commit()  # one clinic at a time: its digest leaves as its own commit succeeds
                 sent += 1
             else:

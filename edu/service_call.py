@@ -8,7 +8,7 @@ or redirect. Written out by hand, that was a try/except/else in about twenty vie
 rollback or commit twice. Here it is once:
 
     with service_call(form.email) as call:
-        invitation = services.invite(current_user, clinic, form.email.data or "")
+        invitation = consent.invite(current_user, clinic, form.email.data or "")
     if call.failed:
         return _staff_page(clinic, invite_form=form), call.status
     flash(f"Invitation sent to {invitation.link.invited_email}.", "success")

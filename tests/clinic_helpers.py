@@ -14,7 +14,7 @@ from edu.catalog import services as catalog
 from edu.certificates import issuance, revocation
 from edu.certificates.completion import add_months
 from edu.certificates.models import Certificate
-from edu.clinics import services
+from edu.clinics import administration, invitations
 from edu.clinics.models import Clinic
 from edu.db import session
 from tests.certificate_helpers import enrolled, mini, pass_everything, user
@@ -24,7 +24,7 @@ def clinic(app: Flask, make_user: Any, admin_email: str, name: str) -> str:
     """A clinic administrator account and the clinic they create; returns the slug."""
     make_user(admin_email, "clinic_admin", name=f"Admin of {name}")
     with app.app_context():
-        created = services.create_clinic(user(admin_email), name)
+        created = administration.create_clinic(user(admin_email), name)
         session.commit()
         return created.slug
 
@@ -38,7 +38,7 @@ def get_clinic(slug: str) -> Clinic:
 def invite(app: Flask, slug: str, admin_email: str, email: str) -> tuple[int, str]:
     """Invite an address; returns (link id, raw token)."""
     with app.app_context():
-        invitation = services.invite(user(admin_email), get_clinic(slug), email)
+        invitation = invitations.invite(user(admin_email), get_clinic(slug), email)
         session.commit()
         return invitation.link.id, invitation.token
 
@@ -67,7 +67,7 @@ def staff(
             for key in ("first", "second")[:lessons]:
                 catalog.complete_lesson(learner, mini(), key)
         if consent:
-            services.respond_by_id(learner, link_id, accept=True)
+            invitations.respond_by_id(learner, link_id, accept=True)
         session.commit()
     return link_id
 

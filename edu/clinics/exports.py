@@ -23,8 +23,9 @@ from edu import presentation
 from edu.certificates.pdf import ACCENT, INK, MUTED, RULE, pdf_text, running_footer
 from edu.certificates.snapshot import format_hours
 
+from .bulk_verification import BulkRow
 from .roster import StaffRow
-from .services import BulkRow, Roster
+from .staff_roster import Roster
 
 CSV_HEADER = [
     "Name",

@@ -15,7 +15,8 @@ from edu.errors import Invalid
 from edu.extensions import limiter
 from edu.service_call import service_call
 
-from . import exports, services
+from . import administration, bulk_verification, digests, exports, staff_roster
+from . import invitations as consent
 from .charts import compliance_svg
 from .forms import AdminForm, BulkVerifyForm, ClinicForm, ConsentForm, InviteForm, RosterFilterForm
 from .models import Clinic
@@ -49,12 +50,12 @@ def index() -> str | tuple[str, int] | WerkzeugResponse:
     if request.method == "POST":
         if form.validate_on_submit():
             with service_call(form.name) as call:
-                clinic = services.create_clinic(current_user, form.name.data or "")
+                clinic = administration.create_clinic(current_user, form.name.data or "")
             if not call.failed:
                 flash(f"{clinic.name} has been created. Invite your staff below.", "success")
                 return redirect(url_for("clinics.staff", slug=clinic.slug))
-        return render_template("clinics/index.html", clinics=services.my_clinics(current_user), form=form), 400
-    return render_template("clinics/index.html", clinics=services.my_clinics(current_user), form=form)
+        return render_template("clinics/index.html", clinics=administration.my_clinics(current_user), form=form), 400
+    return render_template("clinics/index.html", clinics=administration.my_clinics(current_user), form=form)
 
 
 # --- the learner's side: invitations and consent -------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def index() -> str | tuple[str, int] | WerkzeugResponse:
 @bp.get("/invitations")
 @login_required
 def invitations() -> str:
-    return render_template("clinics/invitations.html", links=services.my_links(current_user), consent_form=ConsentForm())
+    return render_template("clinics/invitations.html", links=consent.my_links(current_user), consent_form=ConsentForm())
 
 
 @bp.post("/invitations/<int:link_id>/accept")
@@ -72,9 +73,9 @@ def accept(link_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     form = ConsentForm()
     if not form.validate_on_submit():
         return render_template(
-            "clinics/invitations.html", links=services.my_links(current_user), consent_form=form, failed=link_id
+            "clinics/invitations.html", links=consent.my_links(current_user), consent_form=form, failed=link_id
         ), 400
-    link = services.respond_by_id(current_user, link_id, accept=True)
+    link = consent.respond_by_id(current_user, link_id, accept=True)
     session.commit()
     flash(f"You now share your CE records with {link.clinic.name}. You can withdraw at any time on this page.", "success")
     return redirect(url_for("clinics.invitations"))
@@ -83,7 +84,7 @@ def accept(link_id: int) -> str | tuple[str, int] | WerkzeugResponse:
 @bp.post("/invitations/<int:link_id>/decline")
 @login_required
 def decline(link_id: int) -> WerkzeugResponse:
-    link = services.respond_by_id(current_user, link_id, accept=False)
+    link = consent.respond_by_id(current_user, link_id, accept=False)
     session.commit()
     flash(f"You declined the invitation from {link.clinic.name}. Nothing is shared.", "success")
     return redirect(url_for("clinics.invitations"))
@@ -92,7 +93,7 @@ def decline(link_id: int) -> WerkzeugResponse:
 @bp.post("/invitations/<int:link_id>/withdraw")
 @login_required
 def withdraw(link_id: int) -> WerkzeugResponse:
-    link = services.withdraw(current_user, link_id)
+    link = consent.withdraw(current_user, link_id)
     session.commit()
     flash(f"You withdrew your consent: {link.clinic.name} no longer sees your records.", "success")
     return redirect(url_for("clinics.invitations"))
@@ -102,16 +103,16 @@ def withdraw(link_id: int) -> WerkzeugResponse:
 @login_required
 def join(token: str) -> str | tuple[str, int] | WerkzeugResponse:
     """The link in the invitation email. Only the account with the invited email may answer it."""
-    link = services.invitation_by_token(current_user, token)
+    link = consent.invitation_by_token(current_user, token)
     form = ConsentForm()
     if request.method == "POST":
         if request.form.get("answer") == "decline":
-            services.respond(current_user, link, accept=False)
+            consent.respond(current_user, link, accept=False)
             session.commit()
             flash(f"You declined the invitation from {link.clinic.name}. Nothing is shared.", "success")
             return redirect(url_for("clinics.invitations"))
         if form.validate_on_submit():
-            services.respond(current_user, link, accept=True)
+            consent.respond(current_user, link, accept=True)
             session.commit()
             flash(f"You now share your CE records with {link.clinic.name}. You can withdraw at any time on this page.", "success")
             return redirect(url_for("clinics.invitations"))
@@ -130,9 +131,9 @@ def _window() -> int:
     return int(days.data) if valid and days.data is not None else DEFAULT_WINDOW_DAYS
 
 
-def _filtered(clinic: Clinic) -> tuple[services.Roster, RosterFilterForm, list[StaffRow], bool]:
+def _filtered(clinic: Clinic) -> tuple[staff_roster.Roster, RosterFilterForm, list[StaffRow], bool]:
     """The roster and the rows the query args ask for; bad args give the messages and the unfiltered roster."""
-    report = services.roster(current_user, clinic, today=utcnow().date(), window_days=_window())
+    report = staff_roster.roster(current_user, clinic, today=utcnow().date(), window_days=_window())
     form = RosterFilterForm(request.args, courses=[(c.slug, c.title) for c in report.courses])
     if not form.validate():
         return report, form, select_rows(report.rows), False
@@ -150,7 +151,7 @@ def _filtered(clinic: Clinic) -> tuple[services.Roster, RosterFilterForm, list[S
 @bp.get("/<slug>")
 @role_required(Role.CLINIC_ADMIN)
 def roster(slug: str) -> str | tuple[str, int]:
-    clinic = services.open_clinic(current_user, slug)
+    clinic = administration.open_clinic(current_user, slug)
     report, form, rows, valid = _filtered(clinic)
     chart = compliance_svg([(c.id, c.title) for c in report.courses], report.counts)
     page = render_template(
@@ -162,7 +163,7 @@ def roster(slug: str) -> str | tuple[str, int]:
         chart=chart,
         statuses=STATUSES,
         labels=STATUS_LABELS,
-        upcoming=services.upcoming_expiries(report),
+        upcoming=digests.upcoming_expiries(report),
         query_string=request.query_string.decode("ascii", "replace") if valid else "",
     )
     return page if valid else (page, 400)
@@ -171,7 +172,7 @@ def roster(slug: str) -> str | tuple[str, int]:
 @bp.get("/<slug>/roster.csv")
 @role_required(Role.CLINIC_ADMIN)
 def roster_csv(slug: str) -> Response | tuple[str, int]:
-    clinic = services.open_clinic(current_user, slug)
+    clinic = administration.open_clinic(current_user, slug)
     report, _form, rows, valid = _filtered(clinic)
     if not valid:
         return roster(slug)  # type: ignore[return-value]
@@ -182,7 +183,7 @@ def roster_csv(slug: str) -> Response | tuple[str, int]:
 @bp.get("/<slug>/roster.pdf")
 @role_required(Role.CLINIC_ADMIN)
 def roster_pdf(slug: str) -> Response | tuple[str, int]:
-    clinic = services.open_clinic(current_user, slug)
+    clinic = administration.open_clinic(current_user, slug)
     report, _form, rows, valid = _filtered(clinic)
     if not valid:
         return roster(slug)  # type: ignore[return-value]
@@ -193,8 +194,8 @@ def roster_pdf(slug: str) -> Response | tuple[str, int]:
 @bp.get("/<slug>/staff/<int:link_id>")
 @role_required(Role.CLINIC_ADMIN)
 def staff_member(slug: str, link_id: int) -> str:
-    clinic = services.open_clinic(current_user, slug)
-    report = services.staff_member(current_user, clinic, link_id)
+    clinic = administration.open_clinic(current_user, slug)
+    report = staff_roster.staff_member(current_user, clinic, link_id)
     return render_template(
         "clinics/staff_member.html",
         clinic=clinic,
@@ -209,8 +210,8 @@ def _staff_page(clinic: Clinic, invite_form: InviteForm | None = None, admin_for
     return render_template(
         "clinics/staff.html",
         clinic=clinic,
-        links=services.staff_links(current_user, clinic),
-        admins=services.administrators(current_user, clinic),
+        links=consent.staff_links(current_user, clinic),
+        admins=administration.administrators(current_user, clinic),
         invite_form=invite_form or InviteForm(formdata=None),
         admin_form=admin_form or AdminForm(formdata=None),
     )
@@ -219,20 +220,20 @@ def _staff_page(clinic: Clinic, invite_form: InviteForm | None = None, admin_for
 @bp.get("/<slug>/staff")
 @role_required(Role.CLINIC_ADMIN)
 def staff(slug: str) -> str:
-    return _staff_page(services.open_clinic(current_user, slug))
+    return _staff_page(administration.open_clinic(current_user, slug))
 
 
 @bp.post("/<slug>/staff")
 @role_required(Role.CLINIC_ADMIN)
 @limiter.limit("60 per hour")
 def invite(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
-    clinic = services.open_clinic(current_user, slug)
+    clinic = administration.open_clinic(current_user, slug)
     form = InviteForm()
     if not form.validate_on_submit():
         return _staff_page(clinic, invite_form=form), 400
     with service_call(form.email) as call:
-        invitation = services.invite(current_user, clinic, form.email.data or "")
-        services.send_invitation(clinic, invitation, public_urls.external("clinics.join", token=invitation.token), current_user)
+        invitation = consent.invite(current_user, clinic, form.email.data or "")
+        consent.send_invitation(clinic, invitation, public_urls.external("clinics.join", token=invitation.token), current_user)
     if call.failed:
         return _staff_page(clinic, invite_form=form), call.status
     verb = "sent again to" if invitation.reinvited else "sent to"
@@ -243,8 +244,8 @@ def invite(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
 @bp.post("/<slug>/staff/<int:link_id>/end")
 @role_required(Role.CLINIC_ADMIN)
 def end_link(slug: str, link_id: int) -> WerkzeugResponse:
-    clinic = services.open_clinic(current_user, slug)
-    link = services.end_link(current_user, clinic, link_id)
+    clinic = administration.open_clinic(current_user, slug)
+    link = consent.end_link(current_user, clinic, link_id)
     session.commit()
     flash(f"{link.invited_email} is no longer on the staff list.", "success")
     return redirect(url_for("clinics.staff", slug=clinic.slug))
@@ -253,12 +254,12 @@ def end_link(slug: str, link_id: int) -> WerkzeugResponse:
 @bp.post("/<slug>/admins")
 @role_required(Role.CLINIC_ADMIN)
 def add_admin(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
-    clinic = services.open_clinic(current_user, slug)
+    clinic = administration.open_clinic(current_user, slug)
     form = AdminForm()
     if not form.validate_on_submit():
         return _staff_page(clinic, admin_form=form), 400
     with service_call(form.email) as call:
-        user = services.add_administrator(current_user, clinic, form.email.data or "")
+        user = administration.add_administrator(current_user, clinic, form.email.data or "")
     if call.failed:
         return _staff_page(clinic, admin_form=form), call.status
     flash(f"{user.name} now administers {clinic.name}.", "success")
@@ -272,9 +273,9 @@ def _read_upload(form: BulkVerifyForm) -> bytes | None:
     upload = form.upload.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
-    data: bytes = upload.stream.read(services.MAX_UPLOAD_BYTES + 1)
-    if len(data) > services.MAX_UPLOAD_BYTES:
-        raise Invalid(f"The file is larger than {services.MAX_UPLOAD_BYTES // 1024} KB. Split it and try again.")
+    data: bytes = upload.stream.read(bulk_verification.MAX_UPLOAD_BYTES + 1)
+    if len(data) > bulk_verification.MAX_UPLOAD_BYTES:
+        raise Invalid(f"The file is larger than {bulk_verification.MAX_UPLOAD_BYTES // 1024} KB. Split it and try again.")
     return data
 
 
@@ -282,7 +283,7 @@ def _read_upload(form: BulkVerifyForm) -> bytes | None:
 @role_required(Role.CLINIC_ADMIN)
 @limiter.limit("20 per minute", methods=["POST"])
 def bulk_verify(slug: str) -> str | tuple[str, int] | Response:
-    clinic = services.open_clinic(current_user, slug)
+    clinic = administration.open_clinic(current_user, slug)
     form = BulkVerifyForm()
     if request.method == "GET":
         return render_template("clinics/verify.html", clinic=clinic, form=form, rows=None)
@@ -290,12 +291,14 @@ def bulk_verify(slug: str) -> str | tuple[str, int] | Response:
         return render_template("clinics/verify.html", clinic=clinic, form=form, rows=None), 400
     try:
         upload = _read_upload(form)
-        entries = services.parse_csv(upload) if upload is not None else services.parse_pasted(form.codes.data or "")
-        rows = services.check_entries(entries)
+        entries = (
+            bulk_verification.parse_csv(upload) if upload is not None else bulk_verification.parse_pasted(form.codes.data or "")
+        )
+        rows = bulk_verification.check_entries(entries)
     except Invalid as exc:
         form.codes.errors = [*form.codes.errors, exc.message]
         return render_template("clinics/verify.html", clinic=clinic, form=form, rows=None), 400
-    checked = services.bulk_verify(
+    checked = bulk_verification.bulk_verify(
         current_user,
         clinic,
         rows,

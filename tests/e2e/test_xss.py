@@ -433,7 +433,7 @@ def test_people_certificates_clinics_and_what_comes_back_from_requests(
 
     from edu.catalog import services as catalog
     from edu.certificates import issuance, records, revocation
-    from edu.clinics import services as clinics
+    from edu.clinics import administration, invitations
     from edu.db import session
     from tests.certificate_helpers import mini, pass_everything
 
@@ -449,7 +449,7 @@ def test_people_certificates_clinics_and_what_comes_back_from_requests(
     with seed.app_context():
         admin = register("Ada Admin", "admin@example.com", "admin")
         clinic_admin = register("Cleo Clinic", "clinic@example.com", "clinic_admin")
-        main_clinic = clinics.create_clinic(clinic_admin, "Main Street Physio")
+        main_clinic = administration.create_clinic(clinic_admin, "Main Street Physio")
         at = datetime.now(UTC) - timedelta(days=30)
         course = mini()
         for n, (name, members) in enumerate(names):
@@ -471,8 +471,8 @@ def test_people_certificates_clinics_and_what_comes_back_from_requests(
             issued = issuance.issue_if_complete(learner, course, now=at + timedelta(hours=1))
             assert issued.certificate is not None
             learners.append((learner.email, issued.certificate.code, issued.certificate.public_id))
-            invitation = clinics.invite(clinic_admin, main_clinic, learner.email)
-            clinics.respond_by_id(learner, invitation.link.id, accept=True)
+            invitation = invitations.invite(clinic_admin, main_clinic, learner.email)
+            invitations.respond_by_id(learner, invitation.link.id, accept=True)
         # Revocation reasons, many payloads to a reason, on the first certificates; reissue reasons on the next.
         for (reason, members), (_, _, public_id) in zip(reasons, learners, strict=False):
             revocation.revoke(admin, records.by_public_id(public_id), "other", reason)
@@ -484,12 +484,12 @@ def test_people_certificates_clinics_and_what_comes_back_from_requests(
         # the administrator in the outbox), and addresses that only the service's "@" check stands between.
         owner_email = learners[0][0]
         for name, members in clinic_names:
-            other = clinics.create_clinic(clinic_admin, name)
-            invitation = clinics.invite(clinic_admin, other, owner_email)
-            clinics.send_invitation(other, invitation, "http://127.0.0.1/clinics/join/x", clinic_admin)
+            other = administration.create_clinic(clinic_admin, name)
+            invitation = invitations.invite(clinic_admin, other, owner_email)
+            invitations.send_invitation(other, invitation, "http://127.0.0.1/clinics/join/x", clinic_admin)
             tally.store("cn", members)
         for address, members in emails:
-            clinics.invite(clinic_admin, main_clinic, f"{address}@example.com")
+            invitations.invite(clinic_admin, main_clinic, f"{address}@example.com")
             tally.store("ie", members)
         slug = main_clinic.slug
         session.commit()

@@ -36,7 +36,7 @@ from edu.catalog import instructors
 from edu.catalog import services as catalog
 from edu.catalog.models import Asset, Course
 from edu.certificates import issuance
-from edu.clinics import services as clinics
+from edu.clinics import administration, invitations
 from edu.db import Base, session
 from edu.extensions import limiter
 from edu.quizzes import assembly, attempts, grading
@@ -435,11 +435,11 @@ def build_world(app: Flask, make_user: Callable[..., int], suffix: str = "") -> 
         }
 
         # Clinic A, where learner A consented; clinic B, whose invitation to learner A is pending.
-        clinic_a = clinics.create_clinic(people["clinic_admin_a"], f"Clinic A{suffix}")
-        clinic_b = clinics.create_clinic(people["clinic_admin_b"], f"Clinic B{suffix}")
-        link = clinics.invite(people["clinic_admin_a"], clinic_a, emails["learner_a"]).link
-        clinics.respond_by_id(a, link.id, accept=True)
-        pending = clinics.invite(people["clinic_admin_b"], clinic_b, emails["learner_a"])
+        clinic_a = administration.create_clinic(people["clinic_admin_a"], f"Clinic A{suffix}")
+        clinic_b = administration.create_clinic(people["clinic_admin_b"], f"Clinic B{suffix}")
+        link = invitations.invite(people["clinic_admin_a"], clinic_a, emails["learner_a"]).link
+        invitations.respond_by_id(a, link.id, accept=True)
+        pending = invitations.invite(people["clinic_admin_b"], clinic_b, emails["learner_a"])
         values |= {"clinic_a": clinic_a.slug, "clinic_b": clinic_b.slug, "staff_link": str(link.id)}
         values |= {"pending_link": str(pending.link.id), "join_token": pending.token}
 

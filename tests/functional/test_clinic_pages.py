@@ -470,11 +470,11 @@ def test_digest_command_emails_each_admin_once_a_day(app, make_user, mini_course
     make_user("deputy@example.com", "clinic_admin", name="Dee Deputy")
     with app.app_context():
         from edu.auth.models import User
-        from edu.clinics import services
+        from edu.clinics import administration
         from tests.clinic_helpers import get_clinic
 
         boss = session.scalar(select(User).where(User.email == ADMIN))
-        services.add_administrator(boss, get_clinic(slug), "deputy@example.com")
+        administration.add_administrator(boss, get_clinic(slug), "deputy@example.com")
         session.commit()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["clinics", "digest", "--days", "60"])

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from edu.auth.models import User
-from edu.clinics import services as clinics
+from edu.clinics import invitations
 from edu.clinics.models import StaffLink
 from edu.db import session
 from edu.errors import Conflict
@@ -101,13 +101,13 @@ def test_a_request_that_fails_after_queueing_sends_nothing_and_keeps_nothing(
     app, client, make_user, relay, monkeypatch, failure, status, shown
 ):
     slug = clinic(app, make_user, ADMIN, "Clinic A")
-    real_send_invitation = clinics.send_invitation
+    real_send_invitation = invitations.send_invitation
 
     def send_then_fail(*args: Any) -> None:
         real_send_invitation(*args)  # the invitation mail is queued...
         raise failure  # ...and then the request fails
 
-    monkeypatch.setattr(clinics, "send_invitation", send_then_fail)
+    monkeypatch.setattr(invitations, "send_invitation", send_then_fail)
     login(client, ADMIN)
     response = post_form(client, f"/clinics/{slug}/staff", {"email": "lee@example.com"}, page=f"/clinics/{slug}/staff")
     assert response.status_code == status and shown in response.get_data(as_text=True)

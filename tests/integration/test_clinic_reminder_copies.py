@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from edu.clinics import services
+from edu.clinics import invitations
 from edu.db import session
 from edu.mail.models import OutboxMessage
 from edu.presentation import day
@@ -19,7 +19,7 @@ def test_reminder_copies_reach_consenting_clinics_only(app, mini_course, make_us
     south_link = staff(app, make_user, south, "south-admin@example.com", "pat@example.com", "Pat Therapist", create=False)
     staff(app, make_user, west, "west-admin@example.com", "pat@example.com", "Pat Therapist", create=False, consent=False)
     with app.app_context():
-        services.withdraw(user("pat@example.com"), south_link)
+        invitations.withdraw(user("pat@example.com"), south_link)
         session.commit()
     certificate = certify(app, "pat@example.com", expires_in=20)
 

@@ -14,7 +14,7 @@ from edu.auth.models import EmailVerificationToken
 from edu.catalog import services as catalog
 from edu.certificates import issuance
 from edu.certificates.models import Certificate
-from edu.clinics import services as clinics
+from edu.clinics import invitations, policy, staff_roster
 from edu.clinics.models import StaffLink
 from edu.db import make_engine, session
 from edu.errors import Forbidden, Invalid
@@ -92,12 +92,12 @@ def test_an_unconfirmed_account_cannot_answer_an_invitation(app, make_user):
     make_user("lee@example.com", verified=False)
     with app.app_context():
         squatter = user("lee@example.com")
-        assert clinics.my_links(squatter).pending == []
+        assert invitations.my_links(squatter).pending == []
         for accept in (True, False):
             with pytest.raises(Forbidden, match="Confirm your email address"):
-                clinics.respond_by_id(squatter, link_id, accept=accept)
+                invitations.respond_by_id(squatter, link_id, accept=accept)
             with pytest.raises(Forbidden, match="Confirm your email address"):
-                clinics.respond(squatter, clinics.invitation_by_token(squatter, token), accept=accept)
+                invitations.respond(squatter, invitations.invitation_by_token(squatter, token), accept=accept)
         session.rollback()
         link = session.get(StaffLink, link_id)
         assert link is not None and link.state == "pending" and link.user_id is None and link.token_hash is not None
@@ -105,8 +105,8 @@ def test_an_unconfirmed_account_cannot_answer_an_invitation(app, make_user):
         raw = auth.request_email_verification(user("lee@example.com"), timedelta(hours=48))
         assert raw is not None
         owner = auth.verify_email(raw)
-        assert [p.id for p in clinics.my_links(owner).pending] == [link_id]
-        assert clinics.respond_by_id(owner, link_id, accept=True).state == "accepted"
+        assert [p.id for p in invitations.my_links(owner).pending] == [link_id]
+        assert invitations.respond_by_id(owner, link_id, accept=True).state == "accepted"
         session.commit()
 
 
@@ -116,15 +116,15 @@ def test_the_roster_counts_only_confirmed_accounts(app, make_user):
         link_id, _token = invite(app, slug, "boss@clinic-a.example", email)
         make_user(email, name=email.split("@")[0])
         with app.app_context():
-            clinics.respond_by_id(user(email), link_id, accept=True)
+            invitations.respond_by_id(user(email), link_id, accept=True)
             session.commit()
     with app.app_context():
         # An accepted link whose account has no confirmed address (no such path exists today: this is the guard).
         user("lost@example.com").email_verified_at = None
         session.commit()
-        report = clinics.roster(user("boss@clinic-a.example"), get_clinic(slug))
+        report = staff_roster.roster(user("boss@clinic-a.example"), get_clinic(slug))
         assert [row.name for row in report.rows] == ["kept"]
-        consenting = set(session.scalars(clinics.consented(get_clinic(slug).id)))
+        consenting = set(session.scalars(policy.consented(get_clinic(slug).id)))
         assert consenting == {user("kept@example.com").id}
 
 

@@ -44,7 +44,7 @@ def _lint(source: str, as_path: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("banned", sorted(PLANTED))
-@pytest.mark.parametrize("as_path", ["edu/clinics/services.py", "edu/quizzes/grading.py", "edu/certificates/issuance.py"])
+@pytest.mark.parametrize("as_path", ["edu/clinics/invitations.py", "edu/quizzes/grading.py", "edu/certificates/issuance.py"])
 def test_a_service_or_pure_core_that_reaches_for_the_request_layer_fails_the_lint(banned: str, as_path: str) -> None:
     result = _lint(PLANTED[banned], as_path)
     assert result.returncode == 1, result.stdout + result.stderr

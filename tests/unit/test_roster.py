@@ -9,9 +9,9 @@ import pytest
 
 from edu.certificates.snapshot import new_code
 from edu.clinics import roster
+from edu.clinics.bulk_verification import MAX_BULK_ROWS, check_entries, parse_csv, parse_pasted
 from edu.clinics.charts import compliance_svg
 from edu.clinics.roster import CertificateFact, StaffRow, course_status, hours_earned, select_rows
-from edu.clinics.services import MAX_BULK_ROWS, check_entries, parse_csv, parse_pasted
 from edu.errors import Invalid
 
 TODAY = date(2025, 6, 1)
