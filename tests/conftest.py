@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine.interfaces import ExecuteStyle
 
 import edu.models  # noqa: F401 - every table on the metadata
 from edu.application import create_app
@@ -58,6 +59,21 @@ def fresh_postgres_database(prefix: str = "edu_test") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server at REDIS_TEST_URL (skipped, saying so, without it; a failure when it is set but unreachable)."""
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        pytest.skip("REDIS_TEST_URL is not set: this test needs a Redis server")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at REDIS_TEST_URL is unreachable: {exc}")
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -339,6 +355,10 @@ def sync_folder(app: Flask, folder: Path) -> Any:
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.executed = 0
+        """Statements as the database runs them: an executemany of n rows is n (sqlite3 steps the statement n times,
+        psycopg pipelines n executions), one batch of SQLAlchemy's insertmanyvalues (a multi-row VALUES) is one.
+        Transaction control (BEGIN, COMMIT, ROLLBACK) is not sent through a cursor and is in neither count."""
 
     def __len__(self) -> int:
         return len(self.statements)
@@ -354,8 +374,10 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             engine = database().engine
         counter = QueryCounter()
 
-        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
             counter.statements.append(statement)
+            rows = executemany and context is not None and context.execute_style is ExecuteStyle.EXECUTEMANY
+            counter.executed += len(parameters) if rows else 1
 
         event.listen(engine, "before_cursor_execute", before)
         try:

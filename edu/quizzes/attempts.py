@@ -9,21 +9,21 @@ Guarantees (see DESIGN.md, "Data that must never be lost or bent"):
   refused; an overdue attempt is graded from what was saved in time.
 * Every accepted save is kept as an AttemptAnswerEvent, so nothing a learner entered is lost or overwritten unseen.
 
-Who may start is edu.quizzes.eligibility's answer; what the pages show is edu.quizzes.pages'. Answering,
-autosaving and submitting use a fixed number of SQL statements whatever the number of questions.
+Who may start is edu.quizzes.eligibility's answer; what the pages show is edu.quizzes.pages'. Starting, answering,
+autosaving and submitting each cost a fixed number of SQL statements, as the database counts them, whatever the
+number of questions and the learner's earlier attempts (tests/functional/test_exam_cycle_statements.py).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from edu.auth.models import User
@@ -34,8 +34,9 @@ from edu.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import grading
 from .eligibility import quiz_status
-from .marking import attempt_items, finalise, is_overdue, own_attempt
+from .marking import attempt_items, finalise, is_overdue, own_attempt, own_attempt_item, update_items
 from .models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz
+from .pages import ItemView, item_view
 from .quizzes import draw_for_attempt
 
 # --- start ------------------------------------------------------------------------------------------------------------
@@ -51,6 +52,10 @@ def begin(user: User, quiz: Quiz, counted_since: datetime | None = None) -> tupl
     The enrolment row is locked first (FOR UPDATE; a no-op on SQLite, which serialises writers), so two requests
     of one learner queue here; if something still slips past, the unique keys turn the second insert into a
     resume of the first attempt.
+
+    A fixed number of statements, whatever the learner's history and the size of the quiz: the enrolment, the
+    attempts, the accommodation, the lessons gate (or the module quizzes a final exam needs), the draw's two, and
+    the attempt and all its items in two INSERTs (in a savepoint).
     """
     course = session.get(Course, quiz.course_id)
     if course is None:
@@ -62,7 +67,7 @@ def begin(user: User, quiz: Quiz, counted_since: datetime | None = None) -> tupl
     )
     if lock is None:
         raise Forbidden("Enrol in the course to take its quizzes.")
-    status = quiz_status(user, quiz, course, counted_since=counted_since)
+    status = quiz_status(user, quiz, course, counted_since=counted_since, enrolled=True)
     if status.in_progress is not None:
         return status.in_progress, True
     if status.reason is not None:
@@ -74,20 +79,34 @@ def begin(user: User, quiz: Quiz, counted_since: datetime | None = None) -> tupl
     attempt = Attempt(
         quiz_id=quiz.id,
         user_id=user.id,
-        number=_last_number(user.id, quiz.id) + 1,
+        number=status.last_number + 1,
         seed=seed,
         started_at=now,
         deadline_at=now + timedelta(minutes=minutes) if minutes is not None else None,
         state="in_progress",
     )
-    attempt.items = [
-        AttemptItem(slot=d.slot, question_id=d.question_id, question_version_id=d.version_id, order=d.order, state="pending")
-        for d in drawn
-    ]
     try:
         with session.begin_nested():
             session.add(attempt)
             session.flush()
+            # One multi-row INSERT: the ORM's flush of 20 items was 20 INSERTs on SQLite (it needs their ids back,
+            # which SQLite cannot batch in order); nothing here needs the items' ids.
+            if drawn:
+                session.execute(
+                    insert(AttemptItem).values(
+                        [
+                            {
+                                "attempt_id": attempt.id,
+                                "slot": d.slot,
+                                "question_id": d.question_id,
+                                "question_version_id": d.version_id,
+                                "order": d.order,
+                                "state": "pending",
+                            }
+                            for d in drawn
+                        ]
+                    )
+                )
     except IntegrityError:
         existing = session.scalar(
             select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id, Attempt.state == "in_progress")
@@ -96,12 +115,6 @@ def begin(user: User, quiz: Quiz, counted_since: datetime | None = None) -> tupl
             return existing, True
         raise Conflict("Another attempt was started at the same moment. Reload the quiz page.") from None
     return attempt, False
-
-
-def _last_number(user_id: int, quiz_id: int) -> int:
-    """Every attempt ever made numbers the next one, whichever cycle counts toward the limit."""
-    last = session.scalar(select(func.max(Attempt.number)).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id))
-    return int(last or 0)
 
 
 # --- saving answers ---------------------------------------------------------------------------------------------------
@@ -144,21 +157,17 @@ def _refuse_change(attempt: Attempt, quiz: Quiz, now: datetime) -> SaveResult | 
 
 
 def save_answer(user: User, attempt_id: int, slot: int, raw: object) -> SaveResult:
-    """Validate and store one response (autosave): four statements, whatever the size of the quiz.
+    """Validate and store one response (autosave): three statements (the locked attempt with the item, the item's
+    UPDATE, the saved answer's INSERT), whatever the size of the quiz.
 
     A blank response clears the answer; an invalid one raises Invalid and changes nothing; a save after the
     deadline or after submission is refused (SaveResult.saved False) and the response already saved stays.
     """
     now = utcnow()
-    attempt, quiz, _course = own_attempt(user, attempt_id, lock=True)
+    attempt, quiz, item = own_attempt_item(user, attempt_id, slot)
     refused = _refuse_change(attempt, quiz, now)
     if refused is not None:
         return refused
-    item = session.scalar(
-        select(AttemptItem)
-        .options(joinedload(AttemptItem.question_version))
-        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.slot == slot)
-    )
     if item is None:
         raise NotFound("This attempt has no such question.")
     return _store(item, raw, now)
@@ -179,8 +188,17 @@ def _store(item: AttemptItem, raw: object, now: datetime) -> SaveResult:
 
 
 def save_answers(user: User, attempt_id: int, raws: Mapping[int, object]) -> SaveResult:
-    """Store every response of the plain (no-JavaScript) form; only changed ones are written.
+    """Store every response of the plain (no-JavaScript) form; only changed ones are written (see save_page)."""
+    return save_page(user, attempt_id, lambda _page: raws)
 
+
+def save_page(user: User, attempt_id: int, responses: Callable[[list[ItemView]], Mapping[int, object]]) -> SaveResult:
+    """Store every response posted with the attempt page; only changed ones are written.
+
+    `responses` reads the raw response to each question from what was posted, given the page's questions (the
+    plain form's fields depend on each question's type and options), so the attempt (locked) and its items are read
+    once for reading the form and for saving: four statements whatever the number of questions or changes (the
+    attempt, its items, one UPDATE of the changed items, one INSERT of their saved answers).
     Every response is validated before any is stored, so one invalid answer changes nothing.
     """
     now = utcnow()
@@ -189,6 +207,7 @@ def save_answers(user: User, attempt_id: int, raws: Mapping[int, object]) -> Sav
     if refused is not None:
         return refused
     items = attempt_items(attempt.id)
+    raws = responses([item_view(item) for item in items])
     changes: list[tuple[AttemptItem, Any]] = []
     problems: list[int] = []
     for item in items:
@@ -209,12 +228,12 @@ def save_answers(user: User, attempt_id: int, raws: Mapping[int, object]) -> Sav
             + " not valid (for ordering, give each item a different position)."
         )
     if changes:
+        update_items({item.id: {"response": canonical} for item, canonical in changes}, saved_at=now)
         session.execute(
-            update(AttemptItem),
-            [{"id": item.id, "response": canonical, "saved_at": now} for item, canonical in changes],
+            insert(AttemptAnswerEvent).values(
+                [{"item_id": item.id, "response": canonical, "saved_at": now} for item, canonical in changes]
+            )
         )
-        session.add_all(AttemptAnswerEvent(item_id=item.id, response=canonical, saved_at=now) for item, canonical in changes)
-        session.flush()
         for item, canonical in changes:
             set_committed_value(item, "response", canonical)
             set_committed_value(item, "saved_at", now)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from edu.auth.models import User
 from edu.catalog.models import Course, Enrolment, Lesson, LessonCompletion, Module
@@ -35,6 +35,8 @@ class QuizStatus:
     reason: str | None = None
     """Why the learner cannot start an attempt now (None: they can, or can resume)."""
     available_at: datetime | None = None
+    last_number: int = 0
+    """The highest number of any attempt ever made at this quiz, whichever cycle counts: the next one follows it."""
 
     @property
     def in_progress(self) -> Attempt | None:
@@ -83,11 +85,15 @@ def quiz_status(
     course: Course | None = None,
     now: datetime | None = None,
     counted_since: datetime | None = None,
+    enrolled: bool | None = None,
 ) -> QuizStatus:
     """Everything the quiz page needs to say, finalising any overdue attempt of this learner on the way.
 
     `counted_since` starts a new count for a final exam: in a renewal cycle (decided by the certificates
     domain, which the view asks) only attempts submitted after it count toward the limit, the delay and the grade.
+    `enrolled` is for a caller that has just read (and locked) the enrolment, so it is not read twice.
+    The statements are the same whatever the learner's history: the attempts, the enrolment, the accommodation,
+    and the module's lessons or the module quizzes it depends on.
     """
     now = now or utcnow()
     course = course or session.get(Course, quiz.course_id)
@@ -97,15 +103,17 @@ def quiz_status(
     for attempt in attempts:
         if is_overdue(attempt, quiz, now):
             finalise(attempt, quiz, now, "timeout")
+    last_number = max((a.number for a in attempts), default=0)
     if counted_since is not None and quiz.kind == "final":
         attempts = [a for a in attempts if a.state == "in_progress" or (a.submitted_at or a.started_at) > counted_since]
-    enrolled = (
-        session.scalar(
-            select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.active)
+    if enrolled is None:
+        enrolled = (
+            session.scalar(
+                select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.active)
+            )
+            is not None
         )
-        is not None
-    )
-    status = QuizStatus(quiz, course, enrolled, attempts, allowance(user.id, quiz))
+    status = QuizStatus(quiz, course, enrolled, attempts, allowance(user.id, quiz), last_number=last_number)
     status.reason, status.available_at = _refusal(user, status, now)
     return status
 
@@ -125,26 +133,10 @@ def _refusal(user: User, status: QuizStatus, now: datetime) -> tuple[str | None,
     if status.in_progress is not None:
         return None, None
     if quiz.kind == "module":
-        keys = list(
-            session.scalars(
-                select(Lesson.key)
-                .join(Module, Module.id == Lesson.module_id)
-                .where(Module.course_version_id == course.current_version_id, Module.key == quiz.module_key)
-            )
-        )
-        done = set(
-            session.scalars(
-                select(LessonCompletion.lesson_key).where(
-                    LessonCompletion.user_id == user.id, LessonCompletion.course_id == course.id
-                )
-            )
-        )
-        left = [k for k in keys if k not in done]
-        if left:
-            return (
-                f"Finish the lessons of this module first: you have completed {len(keys) - len(left)} of {len(keys)}.",
-                None,
-            )
+        if quiz.module_key is not None:  # an authored quiz belongs to no module: no lessons gate it
+            done, total = _lessons_completed(user, course, quiz.module_key)
+            if done < total:
+                return f"Finish the lessons of this module first: you have completed {done} of {total}.", None
     else:
         missing = [q.title for q in module_quizzes_not_passed(user, course)]
         if missing:
@@ -161,6 +153,24 @@ def _refusal(user: User, status: QuizStatus, now: datetime) -> tuple[str | None,
                 ready,
             )
     return None, None
+
+
+def _lessons_completed(user: User, course: Course, module_key: str) -> tuple[int, int]:
+    """(completed, total) lessons of the module in the course's current version, in one statement."""
+    rows = session.execute(
+        select(Lesson.key, LessonCompletion.id)
+        .join(Module, Module.id == Lesson.module_id)
+        .outerjoin(
+            LessonCompletion,
+            and_(
+                LessonCompletion.user_id == user.id,
+                LessonCompletion.course_id == course.id,
+                LessonCompletion.lesson_key == Lesson.key,
+            ),
+        )
+        .where(Module.course_version_id == course.current_version_id, Module.key == module_key)
+    ).all()
+    return sum(completion is not None for _key, completion in rows), len(rows)
 
 
 def module_quizzes_not_passed(user: User, course: Course) -> list[Quiz]:

@@ -5,15 +5,19 @@
   page or review, a save, or `flask quizzes close-overdue`.
 * Grading happens exactly once: callers lock the attempt row, and the conditional UPDATE ... WHERE
   state = 'in_progress' that records the result is checked by its rowcount; the loser of any race is a no-op.
+* Writing to many items (every answer of the plain form, every question's mark) is one UPDATE, so saving and
+  grading cost the same statements for 5 questions as for 200 (`update_items`).
 
 Every other attempt module (eligibility, the lifecycle in attempts.py, the learner's pages) builds on this one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -61,6 +65,52 @@ def own_attempt(user: User, attempt_id: int, *, lock: bool = False) -> tuple[Att
     return attempt, attempt.quiz, course
 
 
+def own_attempt_item(user: User, attempt_id: int, slot: int) -> tuple[Attempt, Quiz, AttemptItem | None]:
+    """The actor's own attempt, locked, with its quiz and the item in `slot` (None if it has none): one statement.
+
+    For saving one answer (autosave), which reads nothing else of the attempt.
+    """
+    row = session.execute(
+        select(Attempt, AttemptItem)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .outerjoin(AttemptItem, and_(AttemptItem.attempt_id == Attempt.id, AttemptItem.slot == slot))
+        .options(contains_eager(Attempt.quiz), joinedload(AttemptItem.question_version))
+        .where(Attempt.id == attempt_id, Attempt.user_id == user.id)
+        .with_for_update(of=Attempt)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound("No such attempt.")
+    attempt, item = row
+    return attempt, attempt.quiz, item
+
+
+def update_items(values: Mapping[int, Mapping[str, Any]], **same: Any) -> None:
+    """Write each item's own values (item id -> column -> value), and `same` to all of them, in one UPDATE.
+
+    Each column is set by a CASE on the item's id. SQLAlchemy's bulk UPDATE by primary key (a list of dicts) is an
+    executemany: the database still runs one UPDATE per row (sqlite3 steps the statement per row; psycopg pipelines
+    the rows, but each is executed). The caller keeps the loaded objects in step (set_committed_value).
+    """
+    if not values:
+        return
+    columns = AttemptItem.__table__.c
+    names = sorted({name for row in values.values() for name in row})
+    assignments: dict[str, Any] = {
+        name: case(
+            {item_id: literal(row[name], columns[name].type) for item_id, row in values.items()},
+            value=AttemptItem.id,
+        )
+        for name in names
+    }
+    session.execute(
+        update(AttemptItem)
+        .where(AttemptItem.id.in_(list(values)))
+        .values({**assignments, **same})
+        .execution_options(synchronize_session=False)
+    )
+
+
 def attempt_items(attempt_id: int) -> list[AttemptItem]:
     return list(
         session.scalars(
@@ -97,8 +147,7 @@ def finalise(attempt: Attempt, quiz: Quiz, now: datetime, closed_by: str) -> boo
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(attempt)
         return False
-    if items:
-        session.execute(update(AttemptItem), [{"id": i, "fraction": g.fraction, "state": g.state} for i, g in grades.items()])
+    update_items({i: {"fraction": g.fraction, "state": g.state} for i, g in grades.items()})
     for name, value in {
         "state": "submitted",
         "submitted_at": now,

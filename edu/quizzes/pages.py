@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank
@@ -252,9 +252,9 @@ def review(user: User, attempt_id: int) -> Review:
         session.scalars(
             select(Module)
             .where(Module.course_version_id == course.current_version_id)
-            .options(selectinload(Module.lessons).load_only(Lesson.key, Lesson.title, Lesson.position))
+            .options(joinedload(Module.lessons).load_only(Lesson.key, Lesson.title, Lesson.position))
             .order_by(Module.position)
-        )
+        ).unique()
     )
     module_by_bank = {m.bank_slug: m for m in modules if m.bank_slug}
     objective_text = {o["id"]: o["text"] for m in modules for o in m.objectives}

@@ -250,7 +250,12 @@ class DrawnItem:
 
 
 def draw_for_attempt(quiz: Quiz, user_id: int, seed: int) -> list[DrawnItem]:
-    """The questions of a new attempt: three queries (sources, candidates, the learner's earlier questions)."""
+    """The questions of a new attempt: two statements (sources; candidates, each marked if the learner has seen it),
+    whatever the learner's history. Bank titles are read only to explain a draw that cannot be made.
+
+    Whether a candidate was seen is answered in the candidates' statement (`IN` the learner's earlier questions of
+    this quiz, which the database evaluates once), not by reading every item of every earlier attempt.
+    """
     sources = list(session.scalars(select(QuizSource).where(QuizSource.quiz_id == quiz.id).order_by(QuizSource.position)))
     draws = [s for s in sources if s.kind == "draw"]
     fixed = [s for s in sources if s.kind == "fixed" and s.question_id is not None]
@@ -269,24 +274,32 @@ def draw_for_attempt(quiz: Quiz, user_id: int, seed: int) -> list[DrawnItem]:
     if fixed:
         conditions.append(Question.id.in_([s.question_id for s in fixed]))
     rows: list[tuple[int, int, int, dict[str, Any]]] = []
+    seen: set[int] = set()
+    titles: dict[int, str] = {}
     if conditions:
-        rows = [
-            (qid, bank_id, vid, data)
-            for qid, bank_id, vid, data in session.execute(
-                select(Question.id, Question.bank_id, QuestionVersion.id, QuestionVersion.data)
-                .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
-                .join(QuestionBank, QuestionBank.id == Question.bank_id)
-                .where(or_(*conditions), Question.retired_at.is_(None), QuestionBank.retired_at.is_(None))
-                .order_by(Question.id)
-            )
-        ]
-    seen = set(
-        session.scalars(
+        earlier = (
             select(AttemptItem.question_id)
             .join(Attempt, Attempt.id == AttemptItem.attempt_id)
             .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user_id)
         )
-    )
+        for qid, bank_id, title, vid, data, was_seen in session.execute(
+            select(
+                Question.id,
+                Question.bank_id,
+                QuestionBank.title,
+                QuestionVersion.id,
+                QuestionVersion.data,
+                Question.id.in_(earlier),
+            )
+            .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+            .join(QuestionBank, QuestionBank.id == Question.bank_id)
+            .where(or_(*conditions), Question.retired_at.is_(None), QuestionBank.retired_at.is_(None))
+            .order_by(Question.id)
+        ):
+            rows.append((qid, bank_id, vid, data))
+            titles[bank_id] = title
+            if was_seen:
+                seen.add(qid)
     data_by_version = {vid: data for _, _, vid, data in rows}
     # Enemies are pairs declared on either side; only links between two candidates of this draw matter, and a chain
     # of them (a-b, b-c) among the candidates is kept to one question.
@@ -302,21 +315,15 @@ def draw_for_attempt(quiz: Quiz, user_id: int, seed: int) -> list[DrawnItem]:
     fixed_candidates = tuple(candidate(*_pick(by_id[s.question_id])) for s in fixed if s.question_id in by_id)
     if fixed_candidates:
         pools.append(Pool("The fixed questions", len(fixed_candidates), fixed_candidates))
-    bank_titles = (
-        {
-            bid: title
-            for bid, title in session.execute(select(QuestionBank.id, QuestionBank.title).where(QuestionBank.id.in_(bank_ids)))
-        }
-        if bank_ids
-        else {}
-    )
+    if bank_ids - titles.keys():  # a bank with no live question: its draw will fail, and the message names it
+        titles.update(session.execute(select(QuestionBank.id, QuestionBank.title).where(QuestionBank.id.in_(bank_ids))).tuples())
     for s in draws:
         members = tuple(
             candidate(qid, vid, data)
             for qid, bank_id, vid, data in rows
             if (s.bank_id is None or bank_id == s.bank_id) and (s.tag is None or s.tag in data.get("tags", ()))
         )
-        label = bank_titles.get(s.bank_id, "The question pool") if s.bank_id is not None else "The question pool"
+        label = titles.get(s.bank_id, "The question pool") if s.bank_id is not None else "The question pool"
         if s.tag:
             label += f" (tag “{s.tag}”)"
         pools.append(Pool(label, s.count, members))

@@ -98,8 +98,10 @@ def start(quiz_id: int) -> WerkzeugResponse:
 @login_required
 def attempt(attempt_id: int) -> str | WerkzeugResponse:
     page = pages.open_attempt(current_user, attempt_id)
+    # Commit even when nothing changed (an overdue attempt may have been finalised): the teardown would end the
+    # transaction with a ROLLBACK, after which psycopg drops its prepared statements (DEALLOCATE ALL) on PostgreSQL.
+    session.commit()
     if page.attempt.state != "in_progress":
-        session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     return render_template("quizzes/attempt.html", page=page, quiz_url=quiz_url)
 
@@ -130,17 +132,17 @@ def autosave(attempt_id: int, slot: int) -> tuple[Response, int]:
 @bp.post("/attempts/<int:attempt_id>/save")
 @login_required
 def save(attempt_id: int) -> WerkzeugResponse:
-    """The plain form (no JavaScript needed): save every answer; "Submit for grading" then asks to confirm."""
-    page = pages.open_attempt(current_user, attempt_id)
-    if page.attempt.state != "in_progress":
-        session.commit()
-        flash("This attempt has already been submitted.", "info")
-        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
-    raws = responses_from_form(page.items, request.form)
+    """The plain form (no JavaScript needed): save every answer; "Submit for grading" then asks to confirm.
+
+    The service reads the posted fields against the attempt's own questions (responses_from_form), so the attempt
+    and its items are read once."""
     with service_call(flash_as="error", catching=Invalid) as call:
-        result = attempts.save_answers(current_user, attempt_id, raws)
+        result = attempts.save_page(current_user, attempt_id, lambda items: responses_from_form(items, request.form))
     if call.failed:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+    if not result.saved and result.state != "in_progress":  # submitted, or just finalised because time ran out
+        flash(result.message, "info")
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     if not result.saved:
         flash(result.message, "error")
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
@@ -154,8 +156,8 @@ def save(attempt_id: int) -> WerkzeugResponse:
 @login_required
 def confirm(attempt_id: int) -> str | WerkzeugResponse:
     page = pages.open_attempt(current_user, attempt_id)
+    session.commit()  # as on the attempt page
     if page.attempt.state != "in_progress":
-        session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     return render_template("quizzes/confirm.html", page=page)
 

@@ -170,7 +170,9 @@ def taking(app: Flask, make_user: Callable[..., int], tmp_path: Path) -> Learner
     token = csrf_token(client, f"/attempts/{failed}")
     for slot, kind, _key in items_of(app, failed):
         assert autosave(client, failed, slot, WRONG[kind], token).status_code == 200
-    assert post_form(client, f"/attempts/{failed}/submit", page=QUIZ_PAGE).status_code == 302
+    submitted = post_form(client, f"/attempts/{failed}/submit", page=QUIZ_PAGE)
+    assert submitted.status_code == 302
+    client.get(submitted.headers["Location"])  # as a browser does: the review shows (and uses up) the flash message
     attempt_id = start(client, app)
     items = {kind: (slot, key) for slot, kind, key in items_of(app, attempt_id)}
     return Learner(client, attempt_id, items, failed)

@@ -240,6 +240,42 @@ def test_save_answer_validates_records_history_and_clears(app, mini_course, make
             attempts.save_answer(learner, attempt.id, 99, "a")
 
 
+def test_saving_the_page_writes_each_changed_answer_clears_blanks_and_keeps_every_save(app, mini_course, make_user):
+    """The plain form's save writes every changed answer in one UPDATE: each item gets its own response, a blank
+    clears a saved one, an unchanged one is not written again, and every change is kept in the history."""
+    prepare(app, make_user)
+    with app.app_context():
+        learner = user()
+        attempt = attempts.start_attempt(learner, module_quiz())
+        session.commit()
+        first, second, third = attempt.items
+        for item in (first, second):
+            assert attempts.save_answer(learner, attempt.id, item.slot, key_response(item)).saved
+        session.commit()
+        earlier = session.get(AttemptItem, first.id).saved_at
+        result = attempts.save_answers(
+            learner, attempt.id, {first.slot: key_response(first), second.slot: None, third.slot: key_response(third)}
+        )
+        session.commit()
+        assert result.saved and result.message == "Saved 2 changed answers."
+        session.expire_all()
+        stored = {i.slot: i for i in session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id))}
+        assert [stored[i.slot].response for i in (first, second, third)] == [key_response(first), None, key_response(third)]
+        assert stored[first.slot].saved_at == earlier and stored[third.slot].saved_at == result.saved_at
+        assert stored[second.slot].saved_at == result.saved_at
+        history = {
+            i.slot: session.scalars(
+                select(AttemptAnswerEvent.response).where(AttemptAnswerEvent.item_id == i.id).order_by(AttemptAnswerEvent.id)
+            ).all()
+            for i in (first, second, third)
+        }
+        assert history == {
+            first.slot: [key_response(first)],
+            second.slot: [key_response(second), None],
+            third.slot: [key_response(third)],
+        }
+
+
 def test_late_save_is_refused_the_saved_answer_stays_and_the_attempt_is_graded_from_it(app, mini_course, make_user):
     prepare(app, make_user)
     with app.app_context():
