@@ -13,6 +13,7 @@ name, is still read when PUBLIC_URL is not set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -43,10 +44,26 @@ def _secret_key() -> str:
     INSTANCE.mkdir(parents=True, exist_ok=True)
     path = INSTANCE / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret_key(path)
+    key = path.read_text().strip()
+    if not key:  # a worker that served with an empty key would refuse every login and every form
+        raise ConfigError(f"{path} is empty. Set SECRET_KEY, or delete the file to generate a new key (every login ends).")
+    return key
+
+
+def _create_secret_key(path: Path) -> None:
+    """gunicorn's workers load the settings each, all at once on a fresh install: the key is written in full aside
+    and hard-linked into place (link() never replaces a file), so exactly one key is kept and no worker ever reads a
+    half-written, empty one."""
+    pending = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        with contextlib.suppress(FileExistsError):  # another worker's key won: it is the one every worker reads
+            os.link(pending, path)
+    finally:
+        pending.unlink(missing_ok=True)
 
 
 def database_url() -> str:
@@ -123,6 +140,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_DURATION_DAYS": int(os.environ.get("REMEMBER_DAYS", "30")),
         "SESSION_HOURS": int(os.environ.get("SESSION_HOURS", "12")),
         "FORCE_HTTPS": _flag("FORCE_HTTPS", False),
+        # How many reverse proxies stand in front of the app (nginx: 1). Their X-Forwarded-For and X-Forwarded-Proto
+        # are believed, that many hops deep, so rate limits count per client and not per proxy; 0 (the default)
+        # ignores the headers, which a client reaching the app directly could forge to dodge its throttle.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "HSTS": deployed,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,

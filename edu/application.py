@@ -75,7 +75,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     connect_clinic_notifications()
 
     register_cli(app)
+    _behind_proxies(app)
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Behind nginx every request comes from the proxy's address: the login, reset and verification throttles
+    would count the whole site as one client. With TRUSTED_PROXIES set, the address (and scheme) the proxies
+    forwarded is the request's. Host is never taken from them: every link that leaves the app uses PUBLIC_URL."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
 
 
 def _private_pages_are_not_stored(app: Flask) -> None:

@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 
 WORKER = r"""
@@ -31,20 +29,6 @@ with app.app_context():
 client = app.test_client()
 print(json.dumps([login(client, "someone@example.com", "wrong password").status_code for _ in range(attempts)]))
 """
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("REDIS_TEST_URL")
-    if not url:
-        pytest.skip("REDIS_TEST_URL is not set: the shared-throttle test needs a Redis server")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis at REDIS_TEST_URL is unreachable: {exc}")
-    return url
 
 
 def run_worker(tmp_path: Path, prefix: str, attempts: int, storage: str) -> list[int]:

@@ -35,6 +35,33 @@ def test_secret_key_is_generated_once_into_instance(monkeypatch: pytest.MonkeyPa
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 
+def test_workers_starting_together_agree_on_one_secret_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """gunicorn's workers each load the settings at once on a fresh install. Another worker writes its key between
+    this one's look and its write: this one reads and keeps the other's key, never a second one of its own."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(config, "INSTANCE", tmp_path)
+    real_link = config.os.link
+
+    def another_worker_first(source: str, target: str) -> None:
+        Path(target).write_text("the other worker's key")
+        real_link(source, target)
+
+    monkeypatch.setattr(config.os, "link", another_worker_first)
+    assert config.load({"APP_ENV": "testing"})["SECRET_KEY"] == "the other worker's key"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # nothing half-written left beside it
+
+
+def test_an_empty_secret_key_file_stops_the_app_instead_of_serving_with_no_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What a worker read when it looked while another had created the file and not yet written it."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(config, "INSTANCE", tmp_path)
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(config.ConfigError, match="secret_key is empty"):
+        config.load({"APP_ENV": "testing"})
+
+
 def test_redis_url_becomes_the_limiter_storage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
