@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
@@ -15,7 +16,7 @@ from edu.extensions import limiter
 from edu.mail import services as mail
 from edu.service_call import service_call
 
-from . import services
+from . import landing, services
 from .forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm, ResetForm, ResetRequestForm
 from .models import User
 from .permissions import safe_next
@@ -69,6 +70,21 @@ def _queue_confirmation(user: User, token: str) -> None:
     )
 
 
+def _home_url(user: User) -> str:
+    return url_for(landing.home_endpoint(user))
+
+
+@bp.app_context_processor
+def _home() -> dict[str, Any]:
+    """`home_url()` in every template: the logged-in user's own home (the site's name in the navigation links
+    there), or the catalog for a visitor."""
+
+    def home_url() -> str:
+        return _home_url(current_user) if current_user.is_authenticated else url_for("catalog.index")
+
+    return {"home_url": home_url}
+
+
 def _begin_session(user: User, remember: bool) -> None:
     lifetime = (
         timedelta(days=current_app.config["REMEMBER_COOKIE_DURATION_DAYS"])
@@ -83,7 +99,7 @@ def _begin_session(user: User, remember: bool) -> None:
 @limiter.limit("20 per hour", methods=["POST"])
 def register() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.dashboard"))
+        return redirect(_home_url(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
         with service_call(catching=(Conflict, Invalid)) as call:
@@ -115,14 +131,14 @@ def register() -> Response | tuple[str, int]:
 @limiter.limit(_account_limits, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.dashboard"))
+        return redirect(_home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             _begin_session(user, remember=bool(form.remember.data))
             session.commit()
-            return redirect(safe_next(request.args.get("next")) or url_for("catalog.dashboard"))
+            return redirect(safe_next(request.args.get("next")) or _home_url(user))
         session.commit()  # a rehash on success is the only write; nothing to keep on failure
         flash(GENERIC_LOGIN_FAILURE, "error")
         return render_template("auth/login.html", form=form), 401

@@ -146,12 +146,12 @@ class ImportForm(FlaskForm):
         choices=[SelectChoice("auto", "Detect from the file"), *(SelectChoice(v, label) for v, label in IMPORT_FORMATS.items())],
         default="auto",
     )
-    partial = BooleanField("Import the valid questions and skip the rest")
 
 
 class ConfirmImportForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
-    partial = BooleanField("Import the valid questions and skip the rest")
+    partial = BooleanField()
+    """Sent by the report's "Import 9 and skip 1" button: the instructor saw what is skipped and chose to go on."""
 
 
 # --- form <-> question dict -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from edu.interchange.report import ImportProblem, ImportResult
 from . import policy
 from .models import BankImportDraft, Question, QuestionBank, QuestionVersion
 from .services import as_model, bank_questions, store_version
+from .sync import question_hash
 
 IMPORT_FORMATS: dict[str, str] = {
     "gift": "GIFT",
@@ -92,18 +93,17 @@ class ImportSummary:
     updated: int
     unchanged: int
 
+    @property
+    def stored(self) -> int:
+        """The questions the import writes (a new question or a new version); an unchanged one writes nothing."""
+        return self.new + self.updated
+
     def __str__(self) -> str:
         return f"{self.new} new, {self.updated} updated (new version), {self.unchanged} unchanged"
 
 
-def import_questions(
-    actor: User | None,
-    bank: QuestionBank,
-    questions: Iterable[model.Question],
-    stored: Callable[[model.Question], None] | None = None,
-) -> ImportSummary:
-    """Store imported questions: a new question per new id, a new version where an id exists and content changed."""
-    policy.require_editable(actor, bank)
+def _bank_as_stored(bank: QuestionBank) -> tuple[dict[str, Question], dict[int, QuestionVersion]]:
+    """The bank's questions by key, and each one's latest version by question id (two statements)."""
     existing = {q.key: q for q in session.scalars(select(Question).where(Question.bank_id == bank.id))}
     latest: dict[int, QuestionVersion] = {}
     if existing:
@@ -120,6 +120,41 @@ def import_questions(
             )
         ):
             latest[version.question_id] = version
+    return existing, latest
+
+
+def plan_import(actor: User | None, bank: QuestionBank, questions: Iterable[model.Question]) -> ImportSummary:
+    """What importing `questions` would do, without doing it: the report's button says it ("Import 9 and skip 1"),
+    and is not offered when the import would write nothing (every question already in the bank, unchanged).
+    The same comparison as `import_questions` (content hashes against each question's latest version), in file order,
+    so an id given twice in one file counts as a question and then its new version, as importing it would."""
+    policy.require_editable(actor, bank)
+    existing, latest = _bank_as_stored(bank)
+    digests = {key: latest[q.id].content_hash for key, q in existing.items() if q.id in latest}
+    known = set(existing)
+    new = updated = unchanged = 0
+    for item in questions:
+        digest = question_hash(item.model_dump(mode="json"))
+        if item.id not in known:
+            new += 1
+        elif digests.get(item.id) == digest:
+            unchanged += 1
+        else:
+            updated += 1
+        known.add(item.id)
+        digests[item.id] = digest
+    return ImportSummary(new, updated, unchanged)
+
+
+def import_questions(
+    actor: User | None,
+    bank: QuestionBank,
+    questions: Iterable[model.Question],
+    stored: Callable[[model.Question], None] | None = None,
+) -> ImportSummary:
+    """Store imported questions: a new question per new id, a new version where an id exists and content changed."""
+    policy.require_editable(actor, bank)
+    existing, latest = _bank_as_stored(bank)
     new = updated = unchanged = 0
     for item in questions:
         question = existing.get(item.id)

@@ -342,13 +342,21 @@ def import_upload(slug: str) -> tuple[str, int]:
         return _bank_page(found, form, 400)
     draft = import_export.create_draft(current_user, found, filename, fmt, content)
     session.commit()
-    confirm = ConfirmImportForm(formdata=None, token=draft.token, partial=bool(form.partial.data))
+    confirm = ConfirmImportForm(formdata=None, token=draft.token)
     return _report(found, draft.filename, fmt, result, confirm, None, 200)
 
 
 def _report(
-    found: QuestionBank, filename: str, fmt: str, result: Any, confirm: ConfirmImportForm, message: str | None, status: int
+    found: QuestionBank,
+    filename: str,
+    fmt: str,
+    result: Any,
+    confirm: ConfirmImportForm,
+    message: str | None,
+    status: int,
+    plan: import_export.ImportSummary | None = None,
 ) -> tuple[str, int]:
+    """The report, and a confirm button that says what it will do; none when the import would write nothing."""
     return (
         render_template(
             "banks/import_report.html",
@@ -356,6 +364,7 @@ def _report(
             filename=filename,
             format_label=import_export.IMPORT_FORMATS.get(fmt, fmt),
             result=result,
+            plan=plan or import_export.plan_import(current_user, found, result.questions),
             confirm=confirm,
             message=message,
             type_labels=banks.TYPE_LABELS,
@@ -373,20 +382,24 @@ def import_confirm(slug: str) -> WerkzeugResponse | tuple[str, int]:
         abort(400)
     draft = import_export.get_draft(current_user, found, form.token.data or "")
     result = import_export.parse_source(draft.content, draft.format)
-    if result.errors and not form.partial.data:
+    if result.errors and not form.partial.data:  # the report's button asks to skip them; this request did not
         message = (
             f"Nothing was imported: {result.skipped} question(s) in the file cannot be imported. Fix the file and "
-            "upload it again, or tick “Import the valid questions and skip the rest”."
+            "upload it again, or import the others and skip these with the button below."
         )
         return _report(found, draft.filename, draft.format, result, form, message, 400)
     if not result.questions:
         return _report(
             found, draft.filename, draft.format, result, form, "Nothing was imported: the file has no valid questions.", 400
         )
+    plan = import_export.plan_import(current_user, found, result.questions)
+    if not plan.stored:  # the bank changed since the report (or the file holds only what it has): a no-op, said so
+        message = "Nothing was imported: every question in the file is already in the bank, unchanged."
+        return _report(found, draft.filename, draft.format, result, form, message, 400, plan)
     summary = import_export.import_questions(current_user, found, result.questions)
     filename = draft.filename
     import_export.discard_draft(draft)
     session.commit()
     skipped = f" {result.skipped} question(s) were skipped." if result.skipped else ""
-    flash(f"Imported {len(result.questions)} question(s) from {filename}: {summary}.{skipped}", "success")
+    flash(f"Imported {summary.stored} question(s) from {filename}: {summary}.{skipped}", "success")
     return redirect(url_for("banks.bank", slug=found.slug))

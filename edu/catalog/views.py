@@ -5,7 +5,9 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from edu.auth.models import User
-from edu.db import session
+from edu.certificates import records as certificate_records
+from edu.certificates.models import Certificate
+from edu.db import session, utcnow
 from edu.errors import Forbidden
 from edu.service_call import service_call
 
@@ -19,6 +21,20 @@ def _user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+def _earned(user: User | None) -> dict[int, Certificate]:
+    """The certificate each course has earned the learner and that holds today (not revoked, not expired), by course
+    id: what makes a course page or the dashboard say "Course complete". One statement whatever the number of courses.
+    Views are the composition layer: the catalog knows nothing of certificates, this page asks for them."""
+    if user is None:
+        return {}
+    today = utcnow().date()
+    earned: dict[int, Certificate] = {}
+    for certificate in certificate_records.my_certificates(user):  # newest first: a renewal wins over its predecessor
+        if certificate.state_on(today) == "valid":
+            earned.setdefault(certificate.course_id, certificate)
+    return earned
+
+
 @bp.get("/")
 def index() -> str:
     rows = services.visible_courses(_user())
@@ -29,7 +45,7 @@ def index() -> str:
 @bp.get("/courses/<slug>")
 def course(slug: str) -> str:
     found = services.get_course(_user(), slug)
-    return render_template("catalog/course.html", outline=services.outline(_user(), found))
+    return render_template("catalog/course.html", outline=services.outline(_user(), found), earned=_earned(_user()).get(found.id))
 
 
 @bp.post("/courses/<slug>/enrol")
@@ -100,7 +116,7 @@ def references(slug: str) -> str:
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:
-    return render_template("catalog/dashboard.html", outlines=services.dashboard(current_user))
+    return render_template("catalog/dashboard.html", outlines=services.dashboard(current_user), earned=_earned(current_user))
 
 
 @bp.get("/assets/<digest>")

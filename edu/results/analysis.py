@@ -89,9 +89,14 @@ class ItemRow:
     figures: stats.ItemStats
     distractors: stats.DistractorAnalysis | None = None
     options: tuple[OptionRow, ...] = ()
+    flagged: bool = False
+    """Shown as needing review: its figures say so and the cohort is large enough for them to mean it. Below
+    stats.SMALL_COHORT one learner can swing an item past a threshold, so the page gives the small-cohort warning
+    and flags nothing: a flag would ask for a rewrite the figures cannot support."""
 
     @property
     def reasons(self) -> list[str]:
+        """What the figures alone say, whether or not the item is flagged."""
         return [REASONS[r] for r in self.figures.review_reasons]
 
 
@@ -112,7 +117,7 @@ class Analysis:
 
     @property
     def flagged(self) -> list[ItemRow]:
-        return [i for i in self.items if i.figures.needs_review]
+        return [i for i in self.items if i.flagged]
 
 
 def _bins(percents: list[float]) -> list[tuple[str, int]]:
@@ -188,6 +193,7 @@ def analyse_quiz(actor: User, quiz_id: int, which: str | None = None) -> Analysi
             versions=tuple(sorted(versions.get(question_id, ()))),
             current_version=version.number if version is not None else None,
             figures=report.items[question_id],
+            flagged=report.items[question_id].needs_review and not analysis.small_cohort,
         )
         if kind in ("single", "multiple"):
             options = [(str(o["id"]), str(o.get("text", "")), bool(o.get("correct"))) for o in data.get("options", [])]

@@ -152,7 +152,7 @@ def analysis(quiz_id: int) -> tuple[str, int]:
                 i.key,
                 i.figures.facility or 0.0,
                 i.figures.discrimination_index or 0.0,
-                i.figures.needs_review,
+                i.flagged,
             )
             for i in plotted
         ],

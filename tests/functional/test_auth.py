@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from edu.auth.models import LoginSession, PasswordResetToken, User
@@ -93,6 +94,51 @@ def test_login_redirects_only_to_local_next(client, make_user):
     token = csrf_token(client)
     local = client.post("/login?next=/account", data={"csrf_token": token, "email": "a@example.com", "password": PASSWORD})
     assert local.headers["Location"] == "/account"
+
+
+HOMES = [
+    ((), "/dashboard", "My learning"),
+    (("instructor",), "/instructor/quizzes/", "Quizzes"),
+    (("clinic_admin",), "/clinics/", "Your clinics"),
+    (("admin",), "/admin/users", "Users"),
+    # several roles: admin, then instructor, then clinic admin decides
+    (("clinic_admin", "instructor"), "/instructor/quizzes/", "Quizzes"),
+    (("instructor", "clinic_admin", "admin"), "/admin/users", "Users"),
+]
+
+
+@pytest.mark.parametrize(("roles", "home", "heading"), HOMES, ids=["+".join(r) or "learner" for r, _, _ in HOMES])
+def test_each_role_lands_on_its_own_home(app, make_user, roles, home, heading):
+    make_user("a@example.com", *roles)
+    client = app.test_client()
+    response = login(client, "a@example.com")
+    assert response.status_code == 302 and response.headers["Location"] == home
+    page = client.get(home).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in page
+    assert f'<a class="brand" href="{home}">' in page, "the site's name leads home"
+    again = client.get("/login")  # the login page, opened while logged in
+    assert again.status_code == 302 and again.headers["Location"] == home
+    # an explicit local next still wins over the role's home, an off-site one never does
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    token = csrf_token(client)
+    data = {"csrf_token": token, "email": "a@example.com", "password": PASSWORD}
+    assert client.post("/login?next=/account", data=data).headers["Location"] == "/account"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    data["csrf_token"] = csrf_token(client)
+    assert client.post("/login?next=//evil.example/", data=data).headers["Location"] == home
+
+
+def test_staff_still_reach_their_own_learner_dashboard_and_the_catalog(app, make_user):
+    make_user("a@example.com", "instructor", "clinic_admin")
+    client = app.test_client()
+    login(client, "a@example.com")
+    home = client.get("/instructor/quizzes/").get_data(as_text=True)
+    assert '<a href="/dashboard">My learning</a>' in home and '<a href="/">Courses</a>' in home
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200 and "You are not enrolled in any course yet." in dashboard.get_data(as_text=True)
+    assert client.get("/").status_code == 200, "the catalog stays the catalog"
+    visitor = app.test_client().get("/").get_data(as_text=True)
+    assert '<a class="brand" href="/">' in visitor
 
 
 def test_logout_ends_the_session_on_the_server(app, client, make_user):

@@ -321,9 +321,12 @@ def test_import_shows_a_report_first_and_imports_nothing_partial_unless_asked(ap
     body = report.get_data(as_text=True)
     assert "Read as GIFT" in body and "Nothing has been imported yet" in body
     assert re.search(r"<td>2</td>\s*<td>Essay</td>\s*<td>Not imported</td>\s*<td>unsupported question type: essay</td>", body)
-    assert "Import 2 question(s)" in body
+    # the button says what it does, and is itself the choice to skip what cannot be imported
+    assert re.search(r'<button type="submit" class="button" name="partial" value="y"[^>]*>Import 2 and skip 1</button>', body)
+    assert "Skipped: 1 that cannot be imported" in body
     assert bank_state(app, slug) == []
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', body).group(1)
+    # a confirmation that does not ask to skip (a stale page, a hand-made request) imports nothing
     refused = post_form(
         instructor, f"/instructor/banks/{slug}/import/confirm", {"token": token}, page=f"/instructor/banks/{slug}"
     )
@@ -349,7 +352,8 @@ def test_clean_import_needs_no_tick_and_detects_formats(app, instructor):
     aiken = b"Which is right?\nA) This\nB) That\nANSWER: A\n"
     report = upload(instructor, slug, aiken, filename="aiken.txt")
     body = report.get_data(as_text=True)
-    assert "Read as Aiken" in body and "Import the valid questions" not in body
+    assert "Read as Aiken" in body and 'name="partial"' not in body
+    assert re.search(r'<button type="submit" class="button">Import 1 question</button>', body)
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', body).group(1)
     assert (
         post_form(
@@ -358,6 +362,57 @@ def test_clean_import_needs_no_tick_and_detects_formats(app, instructor):
         == 302
     )
     assert len(bank_state(app, slug)) == 1
+
+
+def confirm_token(body: str) -> str:
+    return re.search(r'name="token" type="hidden" value="([^"]+)"', body).group(1)
+
+
+def test_the_import_button_counts_only_what_changes_and_is_not_offered_for_a_no_op(app, instructor):
+    slug = make_bank(instructor)
+    first = "::A::Is A right? {T}\n\n::B::Is B right? {F}\n"
+    report = upload(instructor, slug, first.encode()).get_data(as_text=True)
+    stale_tab = upload(instructor, slug, first.encode()).get_data(as_text=True)
+    assert "Import 2 questions</button>" in report and "Import 2 questions</button>" in stale_tab
+    done = post_form(
+        instructor, f"/instructor/banks/{slug}/import/confirm", {"token": confirm_token(report)}, page=f"/instructor/banks/{slug}"
+    )
+    assert done.status_code == 302
+    # confirming the other tab's report would write nothing: refused and said so, not a silent no-op
+    refused = post_form(
+        instructor,
+        f"/instructor/banks/{slug}/import/confirm",
+        {"token": confirm_token(stale_tab)},
+        page=f"/instructor/banks/{slug}",
+    )
+    assert refused.status_code == 400
+    assert "Nothing was imported: every question in the file is already in the bank, unchanged." in refused.get_data(as_text=True)
+    # the same file again would write nothing: no button, and the page says why
+    again = upload(instructor, slug, first.encode()).get_data(as_text=True)
+    assert "0 new, 0 changed (each becomes a new version), 2 already in the bank unchanged" in again
+    assert "<button" not in again.split("<h2>Questions that can be imported</h2>", 1)[1]
+    assert "Every question in the file is already in the bank, unchanged" in again
+    # one changed, one unchanged, one new and one that cannot be imported: import 2, skip 2
+    mixed = "::A::Is A right? {F}\n\n::B::Is B right? {F}\n\n::C::Is C right? {T}\n\n::E:: Essay {}\n"
+    report = upload(instructor, slug, mixed.encode()).get_data(as_text=True)
+    assert "1 new, 1 changed (each becomes a new version), 1 already in the bank unchanged" in report
+    assert "Skipped: 1 that cannot be imported (marked “Not imported” above); 1 already in the bank unchanged." in report
+    assert re.search(r'name="partial" value="y"[^>]*>Import 2 and skip 2</button>', report)
+    done = post_form(
+        instructor,
+        f"/instructor/banks/{slug}/import/confirm",
+        {"token": confirm_token(report), "partial": "y"},
+        page=f"/instructor/banks/{slug}",
+    )
+    assert done.status_code == 302
+    assert "Imported 2 question(s) from q.gift: 1 new, 1 updated (new version), 1 unchanged." in instructor.get(
+        done.headers["Location"]
+    ).get_data(as_text=True)
+    assert [(key, number) for key, number, *_ in bank_state(app, slug)] == [
+        ("question-a", 2),
+        ("question-b", 1),
+        ("question-c", 1),
+    ]
 
 
 def test_upload_limits_and_bad_files_get_clear_messages(app, instructor):

@@ -173,7 +173,7 @@ def test_dashboard_and_catalog_use_a_fixed_number_of_statements(app, learner, co
         learner.get("/")
     assert len(four) == len(one), four.statements
     assert len(catalog_four) == len(catalog_one)
-    assert len(one) <= 8
+    assert len(one) <= 9  # 8 for the courses and the learner's progress, 1 for the certificates they have earned
 
 
 def test_lesson_page_uses_a_fixed_number_of_statements(app, learner, mini_course, count_queries):
@@ -184,3 +184,70 @@ def test_lesson_page_uses_a_fixed_number_of_statements(app, learner, mini_course
     assert len(queries) <= 14, "\n".join(
         s.split("\n")[0][:100] + " ... " + s.split("WHERE")[-1][:80].replace("\n", " ") for s in queries.statements
     )
+
+
+# --- the completion moment ------------------------------------------------------------------------------------------
+
+
+def certify(app) -> tuple[str, str]:
+    """Pass the enrolled learner through every lesson and quiz of mini and issue the certificate: (code, expiry)."""
+    from datetime import UTC, datetime, timedelta
+
+    from edu.catalog import services
+    from edu.certificates import issuance
+    from edu.presentation import day
+    from tests.certificate_helpers import mini, pass_everything, user
+
+    at = datetime.now(UTC) - timedelta(days=1)
+    with app.app_context():
+        learner = user()
+        for key in ("first", "second"):
+            services.complete_lesson(learner, mini(), key)
+        pass_everything(learner.id, at)
+        result = issuance.issue_if_complete(learner, mini(), now=at + timedelta(hours=1))
+        assert result.certificate is not None
+        session.commit()
+        certificate = result.certificate
+        assert certificate.expiry_date is not None, "the mini course's certificate expires"
+        return certificate.code, day(certificate.expiry_date)
+
+
+def test_an_earned_certificate_is_the_moment_on_the_course_page_and_the_dashboard(app, learner, mini_course):
+    enrol(learner)
+    for page in ("/courses/mini", "/dashboard"):
+        assert "Course complete" not in learner.get(page).get_data(as_text=True), page
+    code, expiry = certify(app)
+    for page in ("/courses/mini", "/dashboard"):
+        body = learner.get(page).get_data(as_text=True)
+        assert f"Course complete — certificate {code} earned" in body, page
+        assert "Worth 0.5 CE hours." in body and f"Expires on {expiry}." in body, page
+        assert 'href="/courses/mini/certificate">View your certificate' in body, page
+    assert "Course complete" not in app.test_client().get("/courses/mini").get_data(as_text=True), "a visitor sees none"
+    from edu.certificates.models import Certificate
+    from edu.db import utcnow
+
+    with app.app_context():  # expired: no longer a completion to celebrate (the certificate page says what to do)
+        session.scalar(select(Certificate)).expiry_date = utcnow().date()
+        session.commit()
+    for page in ("/courses/mini", "/dashboard"):
+        assert "Course complete" not in learner.get(page).get_data(as_text=True), page
+    with app.app_context():  # revoked: nor this
+        certificate = session.scalar(select(Certificate))
+        certificate.expiry_date, certificate.status = None, "revoked"
+        session.commit()
+    for page in ("/courses/mini", "/dashboard"):
+        assert "Course complete" not in learner.get(page).get_data(as_text=True), page
+
+
+def test_the_completion_moment_adds_no_statement(app, learner, mini_course, count_queries):
+    enrol(learner)
+    before = {}
+    for page in ("/courses/mini", "/dashboard"):
+        with count_queries() as queries:
+            learner.get(page)
+        before[page] = len(queries)
+    certify(app)
+    for page in ("/courses/mini", "/dashboard"):
+        with count_queries() as queries:
+            assert "Course complete" in learner.get(page).get_data(as_text=True)
+        assert len(queries) == before[page], (page, queries.statements)

@@ -16,6 +16,7 @@ from edu.catalog import services as catalog
 from edu.catalog.models import Course
 from edu.db import session
 from edu.quizzes.models import Accommodation, AuthoredQuiz, Quiz, QuizSource
+from edu.results.charts import FLAGGED
 from tests.conftest import csrf_token, login, post_form, sync_folder
 from tests.integration.test_item_analysis import graded
 from tests.integration.test_regrade import course_copy, enrol, fix_single_key, module_quiz, take, user
@@ -31,6 +32,10 @@ def instructor(make_user, client):
 def quiz_id(app) -> int:
     with app.app_context():
         return module_quiz().id
+
+
+FLAGGED_POINT = re.compile(rf'<circle class="point"[^>]*fill="{FLAGGED}"')
+"""How the scatter chart draws a question flagged for review."""
 
 
 def no_inline_code(body: str) -> None:
@@ -240,10 +245,25 @@ def test_analysis_page_has_figures_glossary_warning_flags_charts_and_tables(app,
     assert 'href="/instructor/banks/basics/questions/q-single/history"' in body
     assert 'id="distractors-' in body and "(key)" in body
     assert "selected>Each learner&#39;s first attempt" in body or "selected>Each learner's first attempt" in body
-    # q-tf: everyone right on their first attempt -> too easy
-    assert "Facility above 95 %" in body
+    # q-tf: everyone right on their first attempt -> too easy, but 6 attempts are too few to flag anything
+    assert "Facility above 95 %" not in body and 'class="flagged"' not in body and "need review" not in body
+    assert "is flagged for review until there are 30" in body
+    assert "Questions are flagged for review from 30 analysed attempts on" in body
+    assert not FLAGGED_POINT.search(body), "no red point in the chart either"
     bad = instructor.get(f"/instructor/quizzes/{qid}/analysis?attempts=best")
     assert bad.status_code == 400 and "Choose which attempts to analyse" in bad.get_data(as_text=True)
+
+
+def test_analysis_flags_items_for_review_once_the_cohort_is_large_enough(app, instructor, make_user, mini_course, teach):
+    teach("tess@example.com")
+    _cohort(app, make_user, 30)
+    body = instructor.get(f"/instructor/quizzes/{quiz_id(app)}/analysis?attempts=first").get_data(as_text=True)
+    assert 'id="small-cohort"' not in body and "Questions are flagged for review from" not in body
+    flagged = re.search(r'<div class="notice" id="flagged">(.*?)</div>', body, re.S).group(1)
+    assert "<code>q-tf</code></a>: Facility above 95 %" in flagged  # everyone right on their first attempt
+    row = re.search(r'<tr id="item-\d+" class="flagged">((?:(?!</tr>).)*<code>q-tf</code>.*?)</tr>', body, re.S).group(1)
+    assert '<strong class="result-fail">Review</strong>' in row
+    assert FLAGGED_POINT.search(body)
 
 
 # --- quiz assembly ----------------------------------------------------------------------------------------------------

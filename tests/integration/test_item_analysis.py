@@ -143,3 +143,24 @@ def test_no_attempts_and_learners(app, mini_course, make_user, teacher):
         assert sum(c for _, c in result.histogram) == 0
         with pytest.raises(Forbidden):
             analysis.analyse_quiz(actor(app, learner), quiz_id(app))
+
+
+def test_items_are_flagged_for_review_only_from_the_small_cohort_threshold_on(app, mini_course, make_user, teacher):
+    """Below stats.SMALL_COHORT attempts the figures still explain themselves, but nothing is flagged: one learner
+    more or less could move an item past a threshold. From the threshold on, the same figures flag the item."""
+    learners = [make_user(f"l{n}@example.com") for n in range(stats.SMALL_COHORT)]
+    for n, user_id in enumerate(learners):
+        graded(app, user_id, 1, PATTERNS[n % len(PATTERNS)])
+        if n == stats.SMALL_COHORT - 2:
+            with app.app_context():
+                below = analysis.analyse_quiz(actor(app, teacher), quiz_id(app), "all")
+    with app.app_context():
+        at = analysis.analyse_quiz(actor(app, teacher), quiz_id(app), "all")
+    assert below.small_cohort and below.quiz_stats.attempts == stats.SMALL_COHORT - 1
+    tf_below = next(i for i in below.items if i.key == "q-tf")
+    assert tf_below.figures.review_reasons == ("too_hard",) and tf_below.reasons, "the figures still say why"
+    assert below.flagged == [] and not any(i.flagged for i in below.items)
+    assert not at.small_cohort and at.quiz_stats.attempts == stats.SMALL_COHORT
+    tf = next(i for i in at.items if i.key == "q-tf")
+    assert tf.flagged and tf in at.flagged
+    assert {i.key for i in at.flagged} == {i.key for i in at.items if i.figures.needs_review}
