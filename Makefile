@@ -33,8 +33,10 @@ browser:
 	fi
 
 # HYPOTHESIS_PROFILE=dev runs a fifth of each property test's examples (tests/property_budget.py); .ci/run sets ci.
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 for one process): each worker has its own SQLite file and
+# its own PostgreSQL database, live servers and gunicorns take free ports.
 test: install browser security
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/pytest -n $${TEST_WORKERS:-auto}
 
 # Security lint: no medium or high finding in edu/ (a reviewed exception carries `# nosec` with its reason), and
 # no installed package named by a known advisory (an offline extract: .ci/advisories/README.md).

@@ -32,7 +32,7 @@ def test_gunicorn_serves_the_migrated_app(tmp_path: Path) -> None:
     subprocess.run([str(bin_dir / "alembic"), "upgrade", "head"], cwd=REPO, env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "app:app"],
+        [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket", "app:app"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -70,7 +70,17 @@ def test_a_new_worker_warms_up_before_it_serves(tmp_path: Path) -> None:
     subprocess.run([str(bin_dir / "alembic"), "upgrade", "head"], cwd=REPO, env=env, check=True, capture_output=True)
     log = tmp_path / "gunicorn.log"
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{free_port()}", "--error-logfile", str(log), "app:app"],
+        [
+            str(bin_dir / "gunicorn"),
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{free_port()}",
+            "--no-control-socket",
+            "--error-logfile",
+            str(log),
+            "app:app",
+        ],
         cwd=REPO,
         env=env,
     )

@@ -78,7 +78,7 @@ def test_killing_the_worker_after_each_save_loses_no_acknowledged_answer(tmp_pat
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "app:app"],
+        [str(bin_dir / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "--no-control-socket", "app:app"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -90,7 +90,7 @@ def test_killing_the_worker_after_each_save_loses_no_acknowledged_answer(tmp_pat
         _wait_for(base + "/")
         browser = requests.Session()
         page = browser.get(base + "/login", timeout=10).text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         assert token
         logged_in = browser.post(
             base + "/login",
@@ -101,7 +101,7 @@ def test_killing_the_worker_after_each_save_loses_no_acknowledged_answer(tmp_pat
         assert logged_in.status_code == 302
         for slot, response in answers.items():
             page = browser.get(f"{base}/attempts/{attempt_id}", timeout=10).text
-            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
             assert token, "the attempt page carries a CSRF token"
             saved = browser.post(
                 f"{base}/attempts/{attempt_id}/answers/{slot}",
