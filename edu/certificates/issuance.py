@@ -3,6 +3,8 @@ confirmed; and the pieces every later change of a certificate reuses: a fresh ro
 position and signed credential (reissue, revocation.py), the credential signed again (credential_status.py), and the
 entry in the certificate's history.
 
+A new certificate is emailed to the learner ("Certificate earned", notifications.py) in the same transaction.
+
 Issuing exactly once: the learner's user row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
 writers), the current cycle is re-read under the lock, and a partial unique index on (user, course, cycle) of
 current certificates turns any race that slips past into "return the certificate the other request made".
@@ -23,7 +25,7 @@ from edu.catalog.models import Course, CourseVersion, Enrolment
 from edu.db import session, utcnow
 from edu.errors import Conflict
 
-from . import signing
+from . import notifications, signing
 from .completion import Completion, add_months, current_cycle, evaluate_completion, version_rules
 from .credential import build_credential, sign_credential
 from .models import Certificate, CertificateEvent, StatusList
@@ -190,6 +192,7 @@ def issue_if_complete(user: User, course: Course, *, now: datetime | None = None
             renewal_of=cycle.previous.code if cycle.renewal and cycle.previous else None,
         )
         session.flush()
+        notifications.certificate_earned(certificate, user)
         certificate_issued.send(certificate, user=user)
         return IssueResult(certificate, True, completion)
     raise Conflict("The certificate could not be issued just now. Please try again.")

@@ -131,6 +131,14 @@ class Certificate(Base):
             return "expired"
         return "valid"
 
+    @property
+    def revocation_label(self) -> str | None:
+        """Why it was revoked, in the plain words the learner, their clinics and verifiers are told (the free-text
+        reason stays internal); None for a certificate in force."""
+        if self.status == "valid":
+            return None
+        return REVOCATION_CATEGORIES.get(self.revocation_category or "", REVOCATION_CATEGORIES["other"])
+
     def snapshot(self) -> CertificateSnapshot:
         return CertificateSnapshot(
             public_id=self.public_id,

@@ -8,6 +8,11 @@ signed credential; embedding a Unicode TrueType font is the fix if learners' nam
 The certificate is drawn on a canvas rather than flowed with platypus because everything on it has a fixed
 place; the transcript is a table of unknown length, so it uses platypus, which splits it across pages.
 The QR symbol is drawn as vector rectangles from segno's matrix: sharp at any print size, no image codec.
+
+A certificate that no longer stands (revoked, replaced or expired) is still printable: the learner may need the
+record, and staff open it to answer questions. It is stamped across the page and in a banner at the top with what
+happened and when (`Stamp`), so a copy downloaded afterwards cannot pass for a valid one; the words are real text,
+which a screen reader and a text search find.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import io
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -37,10 +42,13 @@ from .snapshot import CertificateSnapshot, format_hours
 
 __all__ = [
     "TRANSCRIPT_STATUSES",
+    "Stamp",
     "TranscriptRow",
+    "expired_stamp",
     "pdf_text",
     "render_certificate_pdf",
     "render_transcript_pdf",
+    "revoked_stamp",
     "transcript_total",
 ]
 
@@ -49,6 +57,7 @@ ACCENT = colors.HexColor("#1f5f6b")
 MUTED = colors.HexColor("#5b6770")
 RULE = colors.HexColor("#b7c4c9")
 REVOKED = colors.HexColor("#f1e4e4")
+STAMP = colors.HexColor("#a4161a")
 
 # Letters with a stroke or bar have no decomposition, so NFKD alone cannot fold them.
 _FALLBACKS = str.maketrans(
@@ -112,19 +121,65 @@ def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
     canvas.restoreState()
 
 
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What is printed across a certificate that no longer stands."""
+
+    word: str
+    """The one word drawn large across the page: REVOKED or EXPIRED."""
+    line: str
+    """The sentence in the banner: what happened, when and (for a revocation) why."""
+
+
+def revoked_stamp(on: date | datetime | None, reason: str) -> Stamp:
+    """`reason`: the revocation category in plain words (never the staff's free-text note). Every revocation
+    records its time; a row without one (imported by hand) is still stamped, without a date."""
+    when = f" on {presentation.day(on)}" if on is not None else ""
+    return Stamp("REVOKED", f"REVOKED{when} — {reason}" if reason else f"REVOKED{when}")
+
+
+def expired_stamp(on: date) -> Stamp:
+    """`on`: the expiry date, the first day on which the certificate is no longer valid."""
+    return Stamp("EXPIRED", f"EXPIRED on {presentation.day(on)}")
+
+
+def _draw_stamp(canvas: Canvas, stamp: Stamp, width: float, height: float) -> None:
+    """A banner inside the top of the frame and the word across the middle of the page, drawn over everything
+    else. The word is translucent so the certificate underneath stays legible; it stays clear of the QR code."""
+    canvas.saveState()
+    canvas.setFillColor(STAMP)
+    canvas.rect(40, height - 70, width - 80, 30, stroke=0, fill=1)
+    line = pdf_text(stamp.line)
+    canvas.setFillColor(colors.white)
+    size = _fit_size(line, "Helvetica-Bold", 13, width - 100, 7)
+    canvas.setFont("Helvetica-Bold", size)
+    canvas.drawCentredString(width / 2, height - 55 - size / 3, line)
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(24)
+    canvas.setFillColor(STAMP)
+    canvas.setFillAlpha(0.22)
+    size = _fit_size(stamp.word, "Helvetica-Bold", 110, width * 0.62, 40)
+    canvas.setFont("Helvetica-Bold", size)
+    canvas.drawCentredString(0, -size / 3, stamp.word)
+    canvas.restoreState()
+
+
 def render_certificate_pdf(
     snapshot: CertificateSnapshot,
     verify_url: str,
     *,
+    stamp: Stamp | None = None,
     pagesize: tuple[float, float] = LETTER,
     compress: bool = True,
 ) -> bytes:
-    """One landscape page (US Letter unless told otherwise; pass reportlab's A4 for A4)."""
+    """One landscape page (US Letter unless told otherwise; pass reportlab's A4 for A4). `stamp`: the certificate
+    no longer stands (see the module docstring)."""
     width, height = landscape(pagesize)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1 if compress else 0)
     name, course = pdf_text(snapshot.learner_name), pdf_text(snapshot.course_title)
-    canvas.setTitle(f"Certificate of Completion: {name}, {course}")
+    title = f"Certificate of Completion: {name}, {course}"
+    canvas.setTitle(f"{pdf_text(stamp.line)}. {title}" if stamp else title)
     canvas.setAuthor(pdf_text(snapshot.provider))
     canvas.setSubject(f"{course} (version {pdf_text(snapshot.course_version)}), certificate {snapshot.code}")
     canvas.setCreator(pdf_text(snapshot.provider))
@@ -251,6 +306,9 @@ def render_certificate_pdf(
         canvas.drawRightString(right, line_y, line)
         line_y -= 10
     canvas.linkURL(verify_url, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
+
+    if stamp is not None:
+        _draw_stamp(canvas, stamp, width, height)
 
     canvas.showPage()
     canvas.save()

@@ -1,7 +1,9 @@
 """What staff do to issued certificates: find them, read one's history, revoke it, or reissue it (after a name
 correction, say). Certificates are never deleted: a revoked or replaced one keeps its row with the reason, the time
 and who did it, its history gains an entry, and its bit in the status list flips so verifiers elsewhere learn of it.
-Who may do this to which certificate is policy.py's rule.
+A revocation is emailed to the learner (notifications.py) and announced with the certificate_revoked signal, which
+clinics answer by telling the clinics the learner shares their records with. Who may do this to which certificate is
+policy.py's rule.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from edu.catalog.models import Course, CourseVersion
 from edu.db import session, utcnow
 from edu.errors import Conflict, Invalid, NotFound
 
-from . import policy
+from . import notifications, policy
 from .issuance import new_certificate, record_event
 from .models import REVOCATION_CATEGORIES, Certificate, CertificateEvent, StatusList
 from .records import by_public_id
@@ -51,6 +53,7 @@ def revoke(actor: User, certificate: Certificate, category: str, reason: str, *,
     _flip_status_bit(certificate, now)
     record_event(certificate, "revoked", actor, now, category=category, reason=reason[:2000])
     session.flush()
+    notifications.certificate_revoked(certificate)
     certificate_revoked.send(certificate, actor=actor)
     return certificate
 

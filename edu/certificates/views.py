@@ -23,7 +23,7 @@ from .completion import current_cycle, evaluate_completion, renewal_opens
 from .credential import CONTEXT
 from .forms import ReissueForm, RevokeForm, VerifyForm
 from .models import REVOCATION_CATEGORIES
-from .pdf import render_certificate_pdf, render_transcript_pdf
+from .pdf import render_transcript_pdf
 from .snapshot import InvalidCode, is_valid_public_id, normalise_code
 
 bp = Blueprint("certificates", __name__)
@@ -61,7 +61,7 @@ def mine() -> str:
         "certificates/mine.html",
         certificates=records.my_certificates(current_user),
         today=today,
-        categories=REVOCATION_CATEGORIES,
+        credential_offered=records.credential_offered,
     )
 
 
@@ -69,14 +69,16 @@ def mine() -> str:
 @login_required
 def pdf(public_id: str) -> Response:
     certificate = records.get_own(current_user, public_id, staff_may=True)
-    data = render_certificate_pdf(certificate.snapshot(), signing.verify_url(certificate.code))
+    data = records.printable(certificate, utcnow().date())
     return _download(data, "application/pdf", f"certificate-{certificate.code}.pdf")
 
 
 @bp.get("/certificates/<public_id>/credential.jwt")
 @login_required
-def credential(public_id: str) -> Response:
+def credential(public_id: str) -> Response | tuple[str, int]:
     certificate = records.get_own(current_user, public_id)
+    if not records.credential_offered(certificate):
+        return render_template("certificates/credential_withdrawn.html", certificate=certificate), 410
     return _download(certificate.credential_jwt.encode("ascii"), "application/vc+jwt", f"credential-{certificate.code}.jwt")
 
 
@@ -127,6 +129,7 @@ def course_certificate(slug: str) -> str | WerkzeugResponse:
         else:
             flash("The course is not complete yet: see what remains below.", "info")
         return redirect(url_for("certificates.course_certificate", slug=slug))
+    today = utcnow().date()
     cycle = current_cycle(current_user, course)
     completion = None if cycle.certificate is not None else evaluate_completion(current_user, course)
     latest = cycle.previous
@@ -136,9 +139,9 @@ def course_certificate(slug: str) -> str | WerkzeugResponse:
         cycle=cycle,
         certificate=latest,
         completion=completion,
-        today=utcnow().date(),
+        today=today,
         renewal_opens=renewal_opens(latest) if latest else None,
-        categories=REVOCATION_CATEGORIES,
+        linkedin_url=records.linkedin_url(cycle.certificate, today) if cycle.certificate else None,
     )
 
 

@@ -4,11 +4,13 @@ verification (what it shows and hides, sloppy codes, rate limit, logging) and th
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -17,8 +19,10 @@ from sqlalchemy import func, select
 from edu.certificates import issuance, revocation
 from edu.certificates.models import Certificate, CertificateEvent, VerificationLog
 from edu.db import session
+from edu.presentation import day
 from tests.certificate_helpers import enrolled, mini, pass_everything, user
 from tests.conftest import csrf_token, login, post_form
+from tests.unit.test_certificate_pdf import inflated_text
 
 T0 = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 
@@ -169,6 +173,103 @@ def test_learner_pages_use_a_fixed_number_of_statements(app, mini_course, make_u
     assert counts[0] <= (7 if page == "/transcript" else 3), counts
 
 
+# --- a certificate that no longer stands; sharing one that does ------------------------------------------------------
+
+
+def revoke(app: Flask, make_user: Any, c: Certificate, category: str = "academic_misconduct") -> date:
+    """Revoke as an administrator with an internal note no learner-facing page may show; the day it happened."""
+    make_user("admin@example.com", "admin")
+    with app.app_context():
+        row = session.get(Certificate, c.id)
+        revocation.revoke(user("admin@example.com"), row, category, "Secret internal note")  # type: ignore[arg-type]
+        session.commit()
+        assert row is not None and row.revoked_at is not None
+        return row.revoked_at.date()
+
+
+def test_a_revoked_certificate_says_when_and_why_and_its_downloads_are_not_passed_off_as_valid(
+    app, mini_course, make_user, client
+):
+    c = certify(app, make_user)
+    revoked_on = day(revoke(app, make_user, c))
+    login(client, "learner@example.com")
+
+    course = client.get("/courses/mini/certificate").get_data(as_text=True)
+    assert f"Your certificate {c.code} was revoked on {revoked_on}." in course
+    assert "Why: Withdrawn for academic misconduct." in course and "Secret internal note" not in course
+    assert "Download signed credential" not in course and "linkedin.com" not in course
+
+    mine = client.get("/certificates").get_data(as_text=True)
+    assert f"on {revoked_on}: Withdrawn for academic misconduct" in mine and "Secret internal note" not in mine
+    assert f"/certificates/{c.public_id}/credential.jwt" not in mine  # not offered
+    assert f"/certificates/{c.public_id}.pdf" in mine  # offered, stamped
+
+    printed = inflated_text(client.get(f"/certificates/{c.public_id}.pdf").data)
+    assert f"REVOKED on {revoked_on} \u2014 Withdrawn for academic misconduct" in printed and "Lee Learner" in printed
+
+    gone = client.get(f"/certificates/{c.public_id}/credential.jwt")
+    body = gone.get_data(as_text=True)
+    assert gone.status_code == 410 and gone.mimetype == "text/html"
+    assert "This credential is no longer offered" in body and f"revoked on {revoked_on}" in body
+    assert "Withdrawn for academic misconduct" in body and f"/verify/{c.code}" in body
+    assert c.credential_jwt not in body and "Secret internal note" not in body
+
+
+def test_a_replaced_certificates_credential_points_to_the_replacement(app, mini_course, make_user, client):
+    c = certify(app, make_user)
+    make_user("admin@example.com", "admin")
+    with app.app_context():
+        new = revocation.reissue(user("admin@example.com"), session.get(Certificate, c.id), "name")  # type: ignore[arg-type]
+        session.commit()
+        new_code, new_id = new.code, new.public_id
+    login(client, "learner@example.com")
+    gone = client.get(f"/certificates/{c.public_id}/credential.jwt")
+    assert gone.status_code == 410 and f"replaced by certificate <strong>{new_code}</strong>" in gone.get_data(as_text=True)
+    assert "REVOKED on" in " ".join(inflated_text(client.get(f"/certificates/{c.public_id}.pdf").data))
+    assert client.get(f"/certificates/{new_id}/credential.jwt").status_code == 200
+    assert not any("REVOKED" in t for t in inflated_text(client.get(f"/certificates/{new_id}.pdf").data))
+
+
+def test_an_expired_certificate_says_so_and_its_pdf_says_when(app, mini_course, make_user, client):
+    c = certify(app, make_user, at=datetime.now(UTC) - timedelta(days=800))
+    assert c.expiry_date is not None
+    login(client, "learner@example.com")
+    course = client.get("/courses/mini/certificate").get_data(as_text=True)
+    assert f"Your certificate {c.code} expired on {day(c.expiry_date)}." in course and "Its PDF is stamped EXPIRED." in course
+    assert "linkedin.com" not in course
+    assert f"EXPIRED on {day(c.expiry_date)}" in inflated_text(client.get(f"/certificates/{c.public_id}.pdf").data)
+    # Its credential states its own end (validUntil), so the learner keeps it as a record.
+    assert f"/certificates/{c.public_id}/credential.jwt" in client.get("/certificates").get_data(as_text=True)
+    assert client.get(f"/certificates/{c.public_id}/credential.jwt").status_code == 200
+
+
+def test_a_valid_certificate_offers_linkedin_add_to_profile_from_configuration(app, mini_course, make_user, client):
+    app.config["ISSUER_NAME"] = "Needlepoint CE & Partners"
+    app.config["PUBLIC_URL"] = "https://ce.example.org"
+    c = certify(app, make_user)
+    client.environ_base.update({"HTTP_HOST": "evil.example", "HTTP_X_FORWARDED_HOST": "evil.example"})  # a forged Host
+    login(client, "learner@example.com")
+    page = client.get("/courses/mini/certificate").get_data(as_text=True)
+    (href,) = re.findall(
+        r'<a class="button secondary" href="([^"]+)" rel="noopener noreferrer">Add to LinkedIn profile</a>', page
+    )
+    link = urlsplit(html.unescape(href))
+    assert (link.scheme, link.netloc, link.path) == ("https", "www.linkedin.com", "/profile/add")
+    assert c.expiry_date is not None
+    assert {k: v[0] for k, v in parse_qs(link.query).items()} == {
+        "startTask": "CERTIFICATION_NAME",
+        "name": "A miniature course for tests",
+        "organizationName": "Needlepoint CE & Partners",
+        "issueYear": str(c.issue_date.year),
+        "issueMonth": str(c.issue_date.month),
+        "expirationYear": str(c.expiry_date.year),
+        "expirationMonth": str(c.expiry_date.month),
+        "certUrl": f"https://ce.example.org/verify/{c.code}",
+        "certId": c.code,
+    }
+    assert "evil.example" not in page
+
+
 # --- public verification ------------------------------------------------------------------------------------------------
 
 
@@ -241,6 +342,59 @@ def test_verify_reissued_points_to_the_replacement(app, mini_course, make_user, 
         new_code = new.code
     body = client.get(f"/verify/{c.code}").get_data(as_text=True)
     assert "Replaced by a corrected certificate" in body and new_code in body
+
+
+def verdict(body: str) -> tuple[str, str]:
+    """The verification box's state class and the icon inside it."""
+    match = re.search(
+        r'<div class="notice verification verification-(\w+)"[^>]*>\s*<svg class="state-icon state-icon-(\w+)"', body
+    )
+    assert match, body
+    return match.group(1), match.group(2)
+
+
+def facts(body: str) -> dict[str, str]:
+    return dict(re.findall(r"<div><dt>([^<]+)</dt><dd>([^<]*)</dd></div>", body))
+
+
+def test_the_verify_page_shows_the_state_in_colour_icon_and_words_that_agree(app, mini_course, make_user, client):
+    from edu.certificates.snapshot import new_code
+
+    c = certify(app, make_user)
+    body = client.get(f"/verify/{c.code}").get_data(as_text=True)
+    assert verdict(body) == ("valid", "valid") and "<strong>Valid.</strong>" in body
+    assert c.expiry_date is not None and facts(body)["Valid until"] == day(c.expiry_date)
+    assert facts(body)["Name, as declared by the learner"] == "Lee Learner"
+
+    revoked_on = day(revoke(app, make_user, c))
+    body = client.get(f"/verify/{c.code}").get_data(as_text=True)
+    assert verdict(body) == ("revoked", "revoked") and "<strong>Revoked.</strong>" in body
+    assert facts(body)["Revoked on"] == revoked_on and facts(body)["Was due to expire"] == day(c.expiry_date)
+    assert "Valid until" not in body and "valid until" not in body
+    assert facts(body)["Name, as declared by the learner"] == "Lee Learner"
+
+    body = client.get(f"/verify/{new_code()}").get_data(as_text=True)
+    assert verdict(body) == ("not_found", "not_found") and "<strong>Not found.</strong>" in body
+    assert "result-fail" not in body  # neutral: a typo is not an alarm
+
+
+def test_the_verify_page_of_an_expired_certificate_says_expired_on(app, mini_course, make_user, client):
+    c = certify(app, make_user, at=datetime.now(UTC) - timedelta(days=800))
+    body = client.get(f"/verify/{c.code}").get_data(as_text=True)
+    assert verdict(body) == ("expired", "expired") and "<strong>Expired.</strong>" in body
+    assert c.expiry_date is not None and facts(body)["Expired on"] == day(c.expiry_date)
+    assert "Valid until" not in body
+
+
+def test_the_verification_colours_are_classes_in_the_static_stylesheet() -> None:
+    """The CSP allows no inline style: the colours live in app.css, green for valid, red for revoked and expired,
+    neutral for not found, and the icon takes the colour of its box."""
+    css = (Path(__file__).resolve().parents[2] / "edu" / "static" / "css" / "app.css").read_text(encoding="utf-8")
+    rules = dict(re.findall(r"^(\.verification-[^{]+?)\s*\{([^}]*)\}", css, re.M))
+    assert "var(--ok)" in rules[".verification-valid .state-icon"]
+    assert "var(--bad)" in rules[".verification-revoked .state-icon, .verification-expired .state-icon"]
+    assert "var(--muted)" in rules[".verification-not_found .state-icon"]
+    assert "var(--ok-bg)" in rules[".verification-valid"] and "var(--wash)" in rules[".verification-not_found"]
 
 
 def test_every_lookup_is_logged_without_the_raw_ip(app, mini_course, make_user, client):

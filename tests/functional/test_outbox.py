@@ -240,6 +240,7 @@ def test_reminders_and_digests_leave_after_their_commits(app, make_user, mini_co
     assert [(to, subject.split(" expir")[0]) for to, subject in sent] == [
         (ADMIN, "Clinic A: 1 certificate"),  # the digest
         (ADMIN, "Lee: certificate"),  # the clinic's copy of the reminder
+        ("lee@example.com", "Certificate earned: A miniature course for tests"),  # on issue
         ("lee@example.com", "Your certificate for A miniature course for tests"),
     ]
-    assert [r[2] for r in rows(app)] == ["sent"] * 3
+    assert [r[2] for r in rows(app)] == ["sent"] * 4

@@ -383,6 +383,125 @@ def test_reissue_after_a_name_correction_supersedes_and_links(app, mini_course, 
             revocation.reissue(user("admin@example.com"), old, "again")
 
 
+# --- what the learner is told, and offered, as a certificate's state changes ---------------------------------------------
+
+
+def outbox(recipient: str) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient).order_by(OutboxMessage.id)))
+
+
+def test_the_learner_is_emailed_when_a_certificate_is_earned(app, mini_course, make_user):
+    app.config["PUBLIC_URL"] = "https://ce.example.org"
+    app.config["ISSUER_EMAIL"] = "registrar@ce.example.org"
+    cid = certified(app, make_user)
+    with app.app_context():
+        c = session.get(Certificate, cid)
+        assert c is not None
+        (mail,) = outbox("learner@example.com")
+        assert mail.subject == "Certificate earned: A miniature course for tests"
+        assert c.code in mail.body and "0.5 CE hours" in mail.body
+        assert "Completed: 10 March 2025" in mail.body and "Valid until: 10 March 2027" in mail.body
+        assert f"https://ce.example.org/verify/{c.code}" in mail.body
+        assert "https://ce.example.org/courses/mini/certificate" in mail.body
+        assert "registrar@ce.example.org" in mail.body
+        # Asking again issues nothing and sends nothing.
+        assert issuance.issue_if_complete(user(), mini(), now=ISSUED + timedelta(hours=1)).created is False
+        session.commit()
+        assert len(outbox("learner@example.com")) == 1
+
+
+def test_an_unconfirmed_learner_is_emailed_when_the_waiting_certificate_is_issued(app, mini_course, make_user):
+    uid = enrolled(app, make_user)
+    with app.app_context():
+        learner = user()
+        learner.email_verified_at = None
+        pass_everything(uid, T0)
+        assert issuance.issue_if_complete(learner, mini(), now=ISSUED).awaiting_verification
+        session.commit()
+        assert outbox("learner@example.com") == []
+        learner.email_verified_at = ISSUED + timedelta(days=1)
+        (issued,) = issuance.issue_earned(learner, now=ISSUED + timedelta(days=1))
+        session.commit()
+        assert [m.subject for m in outbox("learner@example.com")] == ["Certificate earned: A miniature course for tests"]
+        assert issued.code in outbox("learner@example.com")[0].body
+
+
+def test_the_learner_is_told_what_was_revoked_when_why_and_whom_to_ask(app, mini_course, make_user):
+    app.config["ISSUER_EMAIL"] = "registrar@ce.example.org"
+    cid = certified(app, make_user)
+    make_user("admin@example.com", "admin")
+    with app.app_context():
+        c = session.get(Certificate, cid)
+        assert c is not None
+        revocation.revoke(
+            user("admin@example.com"), c, "academic_misconduct", "Copied answers from A. N. Other", now=ISSUED + timedelta(days=2)
+        )
+        session.commit()
+        mail = outbox("learner@example.com")[-1]
+        assert mail.subject == "Your certificate for A miniature course for tests has been revoked"
+        assert (
+            f"Your certificate {c.code} for A miniature course for tests (version 1.0) was revoked on 12 March 2025" in mail.body
+        )
+        assert "Why: Withdrawn for academic misconduct." in mail.body
+        assert (
+            f"http://localhost/verify/{c.code}" in mail.body and "contact Needlepoint CE at registrar@ce.example.org" in mail.body
+        )
+        assert "Copied answers" not in mail.body  # the staff's note stays in the history
+        assert "admin@example.com" not in {m.recipient for m in session.scalars(select(OutboxMessage))}
+
+
+def test_without_a_provider_address_the_learner_is_pointed_at_the_site(app, mini_course, make_user):
+    app.config["ISSUER_EMAIL"] = None
+    certified(app, make_user)
+    with app.app_context():
+        assert "contact Needlepoint CE through http://localhost/." in outbox("learner@example.com")[0].body
+
+
+def test_a_revocation_rolled_back_sends_nothing(app, mini_course, make_user):
+    cid = certified(app, make_user)
+    make_user("admin@example.com", "admin")
+    with app.app_context():
+        c = session.get(Certificate, cid)
+        assert c is not None
+        revocation.revoke(user("admin@example.com"), c, "other", "Duplicate")
+        session.rollback()
+        assert [m.subject for m in outbox("learner@example.com")] == ["Certificate earned: A miniature course for tests"]
+
+
+def test_the_pdf_of_a_certificate_that_no_longer_stands_is_stamped(app, mini_course, make_user):
+    from tests.unit.test_certificate_pdf import inflated_text
+
+    cid = certified(app, make_user)  # expires 2027-03-10
+    make_user("admin@example.com", "admin")
+    with app.app_context():
+        c = session.get(Certificate, cid)
+        assert c is not None
+        valid = inflated_text(records.printable(c, date(2026, 1, 1)))
+        assert "Lee Learner" in valid and not any("REVOKED" in t or "EXPIRED" in t for t in valid)
+        assert "EXPIRED on 10 March 2027" in inflated_text(records.printable(c, date(2027, 3, 10)))
+        revocation.revoke(user("admin@example.com"), c, "identity", "ID mismatch", now=datetime(2026, 5, 3, 14, tzinfo=UTC))
+        revoked = inflated_text(records.printable(c, date(2026, 5, 4)))
+        line = "REVOKED on 3 May 2026 \u2014 Withdrawn because the learner's identity could not be confirmed"
+        assert line in revoked and not any("ID mismatch" in t for t in revoked)
+        # Revoked outranks expired: after the expiry date it still says why it stopped counting.
+        assert line in inflated_text(records.printable(c, date(2028, 1, 1)))
+
+
+def test_the_credential_and_linkedin_are_offered_only_while_the_certificate_stands(app, mini_course, make_user):
+    cid = certified(app, make_user)  # expires 2027-03-10
+    make_user("admin@example.com", "admin")
+    with app.app_context():
+        c = session.get(Certificate, cid)
+        assert c is not None
+        assert records.credential_offered(c) and records.linkedin_url(c, date(2026, 1, 1)) is not None
+        assert records.linkedin_url(c, date(2027, 3, 10)) is None  # expired
+        assert records.credential_offered(c)  # its validUntil says it expired: still the learner's record
+        replacement = revocation.reissue(user("admin@example.com"), c, "Name corrected")
+        assert not records.credential_offered(c) and records.linkedin_url(c, date(2026, 1, 1)) is None
+        revocation.revoke(user("admin@example.com"), replacement, "other", "Duplicate")
+        assert not records.credential_offered(replacement) and records.linkedin_url(replacement, date(2026, 1, 1)) is None
+
+
 # --- signed credentials and keys ----------------------------------------------------------------------------------------
 
 
@@ -522,7 +641,7 @@ def test_reminders_are_sent_once_per_lead_time_and_skip_renewed_certificates(app
         session.rollback()
         rows = {(r.lead_days, r.emailed) for r in session.scalars(select(ReminderSent))}
         assert rows == {(30, True), (60, False)}
-        mail = session.scalars(select(OutboxMessage)).one()
+        mail = session.scalars(select(OutboxMessage).where(OutboxMessage.subject.contains("expires"))).one()
         assert mail.recipient == "learner@example.com" and "expires on 10 March 2027" in mail.subject
         assert "/courses/mini/certificate" in mail.body
         assert [d.lead_days for d in reminders.due_reminders(date(2027, 3, 4), leads)] == [7]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,9 +17,11 @@ from reportlab.lib.pagesizes import A4, LETTER
 
 from edu.certificates.pdf import (
     TranscriptRow,
+    expired_stamp,
     pdf_text,
     render_certificate_pdf,
     render_transcript_pdf,
+    revoked_stamp,
     transcript_total,
 )
 from edu.certificates.qr import qr_matrix
@@ -180,6 +182,51 @@ def test_compressed_and_uncompressed_show_the_same_page() -> None:
     assert streams
     inflated = b"".join(zlib.decompress(base64.a85decode(s, ignorechars=b" \t\r\n")) for s in streams)
     assert shown_text(inflated) == shown_text(render_certificate_pdf(snap, VERIFY_URL, compress=False))
+
+
+def inflated_text(pdf: bytes) -> list[str]:
+    """What a reader sees in a PDF as served (compressed: ASCII85 around Flate)."""
+    streams = re.findall(rb"/Filter \[ /ASCII85Decode /FlateDecode \][^>]*>>\s*stream\r?\n(.*?)~>", pdf, re.DOTALL)
+    return shown_text(b"".join(zlib.decompress(base64.a85decode(s, ignorechars=b" \t\r\n")) for s in streams))
+
+
+# --- a certificate that no longer stands ---------------------------------------------------------------------
+
+
+def test_a_revoked_certificate_is_stamped_with_the_day_and_the_reason() -> None:
+    stamp = revoked_stamp(datetime(2026, 5, 3, 14, 5, tzinfo=UTC), "Withdrawn for academic misconduct")
+    pdf = render_certificate_pdf(snapshot(), VERIFY_URL, stamp=stamp, compress=False)
+    text = shown_text(pdf)
+    assert "REVOKED on 3 May 2026 \u2014 Withdrawn for academic misconduct" in text  # the banner
+    assert "REVOKED" in text  # the word across the page
+    assert "Jane Doe" in text and "Certificate of Completion" in text  # still the record it was
+    assert info_entry(pdf, "Title").startswith("REVOKED on 3 May 2026")  # what a viewer's title bar and tab show
+    assert inflated_text(render_certificate_pdf(snapshot(), VERIFY_URL, stamp=stamp)) == text  # as downloaded
+
+
+def test_an_expired_certificate_says_when_it_expired() -> None:
+    pdf = render_certificate_pdf(snapshot(), VERIFY_URL, stamp=expired_stamp(date(2027, 3, 12)), compress=False)
+    text = shown_text(pdf)
+    assert "EXPIRED on 12 March 2027" in text and "EXPIRED" in text
+    assert not any("REVOKED" in line for line in text)
+
+
+def test_a_valid_certificate_carries_no_stamp() -> None:
+    text = shown_text(render_certificate_pdf(snapshot(), VERIFY_URL, compress=False))
+    assert not any("REVOKED" in line or "EXPIRED" in line for line in text)
+
+
+def test_a_revocation_without_a_recorded_time_is_still_stamped() -> None:
+    assert revoked_stamp(None, "Issued in error").line == "REVOKED \u2014 Issued in error"
+    assert revoked_stamp(date(2026, 5, 3), "").line == "REVOKED on 3 May 2026"
+
+
+def test_a_long_reason_is_fitted_into_the_banner_whole() -> None:
+    reason = "Withdrawn because the learner's identity could not be confirmed"
+    text = shown_text(
+        render_certificate_pdf(snapshot(), VERIFY_URL, stamp=revoked_stamp(date(2026, 9, 30), reason), compress=False)
+    )
+    assert f"REVOKED on 30 September 2026 \u2014 {reason}" in text
 
 
 # --- transcript -------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ PURE_CORES = (
     "edu.clinics.charts",
     "edu.clinics.roster",
     "edu.certificates.credential",
+    "edu.certificates.linkedin",
     "edu.certificates.status_list",
     "edu.certificates.pdf",
     "edu.certificates.qr",
