@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from edu.auth.models import Role
 from edu.auth.permissions import role_required
 from edu.content import model
-from edu.content.render import render_markdown
+from edu.content.render import plain_text, render_inline, render_markdown
 from edu.db import session
 from edu.errors import Invalid
 from edu.results.analysis import version_statistics
@@ -56,9 +56,10 @@ def _mib(size: int) -> str:
 
 
 def learner_context(item: model.Question) -> dict[str, Any]:
-    """What a learner would see: texts rendered and sanitised, no correctness, ordering items in a uniform shuffle
-    (as in an attempt, the correct order included: excluding it would make a two-item preview always reversed)."""
-    context: dict[str, Any] = {"q": item, "md": render_markdown}
+    """What a learner would see: texts rendered and sanitised as the attempt page renders them (prompts as blocks;
+    options, pairs and steps inline; matching answers as plain words), no correctness, ordering items in a uniform
+    shuffle (as in an attempt, the correct order included: excluding it would make a two-item preview always reversed)."""
+    context: dict[str, Any] = {"q": item, "md": render_markdown, "inline": render_inline, "plain": plain_text}
     if isinstance(item, model.OrderingQuestion):
         order = list(item.items)
         random.Random(item.id).shuffle(order)

@@ -93,6 +93,9 @@ class QuizSettings(Frozen):
     time_limit_minutes: Annotated[int, Field(ge=1, le=600)] | None = None
     attempts: Annotated[int, Field(ge=1, le=50)] | None = 3
     delay_minutes: Annotated[int, Field(ge=0, le=10_080)] = 0
+    option_feedback: bool = False
+    """After every attempt, a wrong option the learner chose shows the feedback written for it, before the key is
+    shown (the review part 'option_feedback'; courses/README.md, "Feedback that does not give the key away")."""
 
 
 class Draw(Frozen):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -142,7 +143,28 @@ def render_markdown(text: str, image_src: Callable[[str], str | None] | None = N
     return sanitise(html)
 
 
+def render_inline(text: str) -> str:
+    """Markdown for text that sits inside a label or a list item (an option, a matching prompt, an ordering step):
+    emphasis, code and links, without the paragraph `render_markdown` wraps around it (a <p> inside a <label> is not
+    valid HTML and breaks a radio button's layout). Block syntax (a list, a heading) stays as written."""
+    return sanitise(_md.renderInline(text))
+
+
+def plain_text(text: str) -> str:
+    """What a one-line Markdown text reads as without its markup, for places that hold no HTML (a select's
+    options): `**Meow**` reads "Meow". The caller escapes it like any text."""
+    return unescape(re.sub(r"<[^>]+>", "", render_inline(text)))
+
+
 def headings(html: str) -> list[tuple[int, str, str]]:
     """(level, anchor, text) of the h2–h4 headings of rendered HTML, for an in-page table of contents."""
     found = re.findall(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', html, re.S)
     return [(int(level), anchor, re.sub(r"<[^>]+>", "", text)) for level, anchor, text in found]
+
+
+def scrolling_tables(html: str) -> str:
+    """Each table of rendered HTML inside a box that scrolls sideways by itself (`.table-scroll` in app.css): a table
+    wider than a phone then scrolls on its own rather than making the whole page scroll sideways (WCAG 1.4.10
+    reflow). Applied to stored HTML as a page shows it, not at sync, so lessons already stored get it without a new
+    course version. `sanitise` leaves a table tag without attributes, so the tag is matched exactly."""
+    return html.replace("<table>", '<div class="table-scroll"><table>').replace("</table>", "</table></div>")

@@ -345,6 +345,28 @@ def grade(question: Question, response: object) -> Grade:
     return _grade_canonical(question, canonical)
 
 
+def option_feedback(question: Question, response: object) -> tuple[str, ...]:
+    """The feedback written for a wrong choice the learner made, for a review that must not give the key away
+    (the review part 'option_feedback'): only feedback that tells no more about the key than the mark already does.
+
+    * single: the chosen option's own feedback, when that option is wrong. The mark already says it is wrong; which
+      of the others is right stays unsaid as long as the text does not say it (an authoring rule, courses/README.md).
+    * true_false: feedback_wrong, when the answer is wrong: the mark already gives the key of a two-way choice.
+    * Nothing for the other types. A multiple-answer question's feedback on each wrong option chosen tells which of
+      the chosen options were wrong, which a partial mark does not (two retakes could spell out the key); the
+      feedback_wrong of matching, ordering, short-answer and numeric questions is commonly the worked answer.
+    """
+    canonical = normalise_response(question, response)
+    if canonical is None:
+        return ()
+    if isinstance(question, SingleQuestion):
+        chosen = next(o for o in question.options if o.id == canonical)
+        return (chosen.feedback,) if not chosen.correct and chosen.feedback else ()
+    if isinstance(question, TrueFalseQuestion):
+        return _wrong(question) if canonical is not question.answer else ()
+    return ()
+
+
 # --- the key ------------------------------------------------------------------------------------------------------
 
 

@@ -43,8 +43,9 @@ REVIEW_LABELS = {
     "score": "Score",
     "correctness": "Right or wrong per question",
     "response": "Their own responses",
+    "option_feedback": "Feedback on a wrong option they chose (single answer, true/false), never the key",
     "key": "The correct answers",
-    "feedback": "Rationale and option feedback",
+    "feedback": "Rationale and all feedback",
 }
 REVIEW_MOMENTS = {
     "after_submit": "After each attempt",

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 AUTHORED = "authored"
 """Quiz.source of a quiz assembled in the browser (an AuthoredQuiz row names its author); course sync's are 'course'."""
 
-REVIEW_PARTS = ("score", "correctness", "response", "key", "feedback")
-"""What a review page may show: the score, right/wrong per question, the learner's own response, the key
-(correct answer) and the rationale with option feedback."""
+REVIEW_PARTS = ("score", "correctness", "response", "option_feedback", "key", "feedback")
+"""What a review page may show: the score, right/wrong per question, the learner's own response, the feedback on a
+wrong option they chose (only what tells no more about the key than the mark does: grading.option_feedback), the
+key (correct answer) and the rationale with all feedback."""
 
 DEFAULT_REVIEW: dict[str, list[str]] = {
     "after_submit": ["score", "correctness", "response"],
@@ -38,7 +39,8 @@ class Quiz(Base):
     """A module quiz (module_key set) or the course's final exam (module_key None).
 
     Course quizzes are created and updated by course sync; settings that course files do not carry (grading
-    method, overdue handling, review policy, feedback bands) keep whatever an instructor set.
+    method, overdue handling, the review policy but its 'option_feedback', feedback bands) keep whatever an instructor
+    set.
     """
 
     __tablename__ = "quizzes"

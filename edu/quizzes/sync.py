@@ -14,7 +14,7 @@ from edu.catalog.models import Course
 from edu.content import model
 from edu.db import session, utcnow
 
-from .models import Quiz, QuizSource
+from .models import DEFAULT_REVIEW, Quiz, QuizSource
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,9 @@ def sync_quizzes(course: Course, content: model.Course) -> QuizSync:
 
     Idempotent: settings are updated in place and sources replaced only when they differ. Attempts point at
     frozen question versions, so a re-sync never changes one. A quiz that left the files is retired, not deleted.
-    Settings the files do not carry (grading method, overdue handling, review policy, bands) are left alone.
+    Settings the files do not carry (grading method, overdue handling, bands, the rest of the review policy) are left
+    alone; of the review policy the files carry only `option_feedback`, whether the review after each attempt shows the
+    feedback on a wrong option chosen.
     """
     banks = {
         b.slug: b
@@ -81,6 +83,7 @@ def sync_quizzes(course: Course, content: model.Course) -> QuizSync:
             "delay_minutes": settings.delay_minutes,
             "time_limit_minutes": settings.time_limit_minutes,
             "retired_at": None,
+            "review": _with_option_feedback(quiz.review, settings.option_feedback),
         }
         current_sources = [(s.kind, s.bank_id, s.tag, s.count) for s in quiz.sources] if quiz.id else []
         changed = any(getattr(quiz, name) != value for name, value in values.items()) or current_sources != sources
@@ -104,3 +107,15 @@ def sync_quizzes(course: Course, content: model.Course) -> QuizSync:
             retired += 1
     session.flush()
     return QuizSync(created, updated, retired)
+
+
+def _with_option_feedback(review: dict[str, list[str]] | None, on: bool) -> dict[str, list[str]]:
+    """The review policy with 'option_feedback' added to or removed from what every attempt's review shows, the rest
+    as it was (a new quiz's is the default policy: its column default is not applied before the INSERT)."""
+    policy = {k: list(v) for k, v in (review if review is not None else DEFAULT_REVIEW).items()}
+    after_submit = policy.setdefault("after_submit", [])
+    if on and "option_feedback" not in after_submit:
+        after_submit.append("option_feedback")
+    if not on:
+        policy["after_submit"] = [p for p in after_submit if p != "option_feedback"]
+    return policy

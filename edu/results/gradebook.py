@@ -26,7 +26,7 @@ from edu.db import session, utcnow
 from edu.errors import NotFound
 from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
 from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz
-from edu.quizzes.pages import key_lines, response_lines
+from edu.quizzes.pages import block_html, key_lines, response_lines
 from edu.quizzes.quizzes import course_quizzes
 
 from .models import RegradeItem, RegradeRun
@@ -210,8 +210,9 @@ class DetailItem:
     version: int
     current_version: int | None
     type: str
-    prompt: str
+    prompt_html: str
     response: list[str]
+    """HTML lines (edu.quizzes.pages.response_lines), as is `key` and each saved answer's."""
     key: list[str]
     fraction: float | None
     state: str
@@ -290,7 +291,7 @@ def attempt_detail(actor: User, attempt_id: int) -> AttemptDetail:
                 version=version.number,
                 current_version=current_number,
                 type=question.type,
-                prompt=question.prompt,
+                prompt_html=block_html(question.prompt),
                 response=response_lines(question, item.response),
                 key=key_lines(question),
                 fraction=item.fraction,

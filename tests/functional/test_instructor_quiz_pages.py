@@ -386,6 +386,25 @@ def test_assembly_validation_shows_clear_messages_and_saves_nothing(app, instruc
         assert session.scalar(select(Quiz).where(Quiz.source == "authored")) is None
 
 
+def test_the_quiz_editor_offers_feedback_on_a_wrong_choice_without_the_key(app, instructor, mini_course, teach):
+    teach("tess@example.com")
+    page = instructor.get("/instructor/quizzes/new").get_data(as_text=True)
+    assert (
+        '<input id="after_submit-3" name="after_submit" type="checkbox" value="option_feedback"> '
+        "Feedback on a wrong option they chose (single answer, true/false), never the key</label>"
+    ) in page
+    ticked = re.compile(r'<input checked id="after_submit-\d" name="after_submit" type="checkbox" value="option_feedback">')
+    assert not ticked.search(page), "not ticked by default: today's policy"
+    form = quiz_form(_ids(app), after_submit=["score", "correctness", "response", "option_feedback"])
+    assert post_form(instructor, "/instructor/quizzes/new", form, page="/instructor/quizzes/new").status_code == 302
+    with app.app_context():
+        quiz = session.scalar(select(Quiz).where(Quiz.source == "authored"))
+        assert quiz.review["after_submit"] == ["score", "correctness", "response", "option_feedback"]
+        quiz_id_ = quiz.id
+    edit = instructor.get(f"/instructor/quizzes/{quiz_id_}/edit").get_data(as_text=True)
+    assert ticked.search(edit)
+
+
 def test_course_quizzes_are_read_only_and_other_instructors_cannot_edit(app, instructor, mini_course, make_user, teach):
     teach("tess@example.com")
     qid = quiz_id(app)

@@ -36,7 +36,8 @@ from edu.banks.services import as_model
 from edu.content import model
 from edu.db import session
 from edu.quizzes import attempts as attempts_module
-from edu.quizzes.models import AttemptItem
+from edu.quizzes import grading
+from edu.quizzes.models import AttemptItem, Quiz
 from tests.conftest import MINI_COURSE, csrf_token, login, post_form, sync_folder
 from tests.functional.test_quiz_pages import autosave, enrol_and_read, form_fields, items_of, quiz_id, start
 
@@ -410,3 +411,88 @@ def test_an_ordering_question_starts_in_every_order_as_often_as_chance_says(app,
     assert len(starts) == 6, starts
     assert max(starts.values()) <= 2 * ATTEMPTS // 6 and min(starts.values()) >= 2, starts
     assert starts[key] < ATTEMPTS // 3 and starts[reverse] < ATTEMPTS // 3, starts
+
+
+# --- the review under option_feedback ---------------------------------------------------------------------------------
+
+CHOICE_FEEDBACK = {"xkeyx-single-feedback-b", "xkeyx-true-false-feedback"}
+"""What a failed attempt's review may show of the secrets under option_feedback: the feedback of the wrong option
+chosen (single) and the wrong answer's (true/false), whose keys the mark already gives away. Never the feedback of
+another option, the rationale, a multiple-answer question's option feedback, the other types' feedback_wrong (often
+the worked answer), an accepted answer or the numeric key."""
+
+
+def same_mark_other_key(data: dict[str, Any]) -> dict[str, Any]:
+    """The question with another key under which the WRONG response earns the same mark, and every secret changed
+    but the feedback the review may show: a review that shows no more of the key than the mark cannot tell them apart."""
+    changed = {**data, "rationale": f"{MARKER}-other-rationale"}
+    kind = data["type"]
+    if "feedback_wrong" in data and kind != "true_false":
+        changed["feedback_wrong"] = f"{MARKER}-other-feedback"
+    if kind in ("single", "multiple"):
+        correct = {"single": {"c"}, "multiple": {"a", "d"}}[kind]  # b (single) and c (multiple) stay wrong
+        changed["options"] = [
+            {
+                **o,
+                "correct": o["id"] in correct,
+                "feedback": o["feedback"] if o["id"] == "b" and kind == "single" else f"{MARKER}-other-{o['id']}",
+            }
+            for o in data["options"]
+        ]
+    elif kind == "matching":  # p1 still not "Action west"
+        answers = [p["answer"] for p in data["pairs"]]
+        changed["pairs"] = [{**p, "answer": a} for p, a in zip(data["pairs"], answers[1:] + answers[:1], strict=True)]
+    elif kind == "ordering":  # s3, s2, s1 still has one step in place: a third of the mark
+        by_id = {i["id"]: i for i in data["items"]}
+        changed["items"] = [by_id["s3"], by_id["s1"], by_id["s2"]]
+    elif kind == "short_answer":
+        changed["accepted"] = [f"{MARKER}-other-accepted"]
+    elif kind == "numeric":
+        changed["answer"], changed["tolerance"] = 1234.5, 2.0
+    question = as_model(changed)
+    assert question.type == kind
+    return changed
+
+
+def test_the_review_under_option_feedback_shows_a_wrong_choices_feedback_and_nothing_of_the_key(app, taking):
+    """The failed attempt's review, with the quiz's policy showing option feedback after every attempt: the only
+    secrets on it are the chosen wrong option's feedback and the wrong true/false answer's, and changing every key to
+    another one that gives the learner's answers the same marks (the feedback shown kept) changes nothing on it."""
+    learner = taking
+    with app.app_context():
+        quiz = session.get(Quiz, quiz_id(app))
+        assert quiz is not None
+        quiz.review = {**quiz.review, "after_submit": [*quiz.review["after_submit"], "option_feedback"]}
+        session.commit()
+    review_url = f"/attempts/{learner.failed}/review"
+    before = learner.client.get(review_url)
+    assert before.status_code == 200
+    assert set(secrets_in(before)) == CHOICE_FEEDBACK
+    body = text_of(before)
+    assert "feedback on a wrong option you chose" in body and "Correct answer" not in body
+
+    with app.app_context():
+        versions = session.scalars(
+            select(QuestionVersion)
+            .join(AttemptItem, AttemptItem.question_version_id == QuestionVersion.id)
+            .where(AttemptItem.attempt_id == learner.failed)
+        ).all()
+        for version in versions:
+            version.data = same_mark_other_key(dict(version.data))
+            flag_modified(version, "data")
+        session.commit()
+        marks = {
+            (i.question_version.data["type"], i.state)
+            for i in session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == learner.failed))
+        }
+    for kind, state in marks:  # the learner's answers earn the same marks under the other keys
+        with app.app_context():
+            item = session.scalar(
+                select(AttemptItem)
+                .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+                .where(AttemptItem.attempt_id == learner.failed, QuestionVersion.type == kind)
+            )
+            assert item is not None
+            assert grading.grade(as_model(item.question_version.data), item.response).state == state, kind
+    after = learner.client.get(review_url)
+    assert _CSRF.sub(r"\1\2", text_of(after)) == _CSRF.sub(r"\1\2", body)

@@ -330,3 +330,155 @@ def test_attempt_page_autosave_and_submit_use_a_fixed_number_of_statements(app, 
         assert small[what] == big[what], (what, small, big)
     assert small["page"] <= 4 and small["autosave"] <= 6 and small["submit"] <= 6, small
     print(f"\nstatements (3 vs 12 questions): {small} / {big}")
+
+
+# --- Markdown in items, and the review policy stated first ------------------------------------------------------------
+
+MARKDOWN_BANK = {
+    "prompt: Which is right?": 'prompt: "Which is **right**? See [the guide](https://example.com/guide). <script>alert(1)</script>"',
+    "{id: a, text: Right, correct: true}": '{id: a, text: "**Right**", correct: true}',
+    "{id: b, text: Wrong, feedback: Not this one.}": '{id: b, text: "*Wrong* <script>alert(2)</script>", feedback: "Not **this** one."}',
+    "{id: c, text: Also wrong, feedback: Nor this one.}": '{id: c, text: "[Also wrong](https://example.com/c)", feedback: Nor this one.}',
+    "rationale: Because.\n    references: [ref-one]\n  - id: q-multiple": (
+        'rationale: "Because **reasons**."\n    references: [ref-one]\n  - id: q-multiple'
+    ),
+    "{id: p1, prompt: Cat, answer: Meow}": '{id: p1, prompt: "**Cat**", answer: "*Meow*"}',
+    "{id: i1, text: First}": '{id: i1, text: "**First**"}',
+}
+"""The mini bank's single-answer question, a matching pair and an ordering step written with Markdown, a link and
+raw HTML (a script) in the prompt, the options, a feedback and the rationale."""
+
+
+def markdown_course(tmp_path: Path, option_feedback: bool = True) -> Path:
+    copy = tmp_path / "mini"
+    shutil.copytree(MINI_COURSE, copy)
+    bank = copy / "modules/basics/questions.yaml"
+    text = bank.read_text()
+    for plain, marked in MARKDOWN_BANK.items():
+        assert text.count(plain) == 1, plain
+        text = text.replace(plain, marked)
+    bank.write_text(text)
+    if option_feedback:
+        module = copy / "modules/basics/module.yaml"
+        module.write_text(module.read_text().replace("attempts: 2}", "attempts: 2, option_feedback: true}"))
+    return copy
+
+
+def no_script_and_no_paragraph_in_a_label(body: str) -> None:
+    assert "<script>alert" not in body and "&lt;script&gt;alert(" in body, "raw HTML is shown as text, never run"
+    assert not re.search(r"<label[^>]*>(?:(?!</label>).)*<p>", body, re.S), "an option is inline: no <p> in a label"
+
+
+def test_items_show_their_markdown_rendered_and_sanitised_on_every_page(app, learner, make_user, teach, tmp_path):
+    """Prompts, options, matching prompts and answers, ordering steps, feedback and rationale are Markdown: the
+    attempt, confirm and review pages (and the instructor's view of the attempt) render them as the bank's preview
+    does; before, learners saw `**right**` and `<script>` as typed."""
+    sync_folder(app, markdown_course(tmp_path))
+    enrol_and_read(app)
+    all_five_questions(app)
+    attempt_id = start(learner, app)
+    items = {kind: slot for slot, kind, _key in items_of(app, attempt_id)}
+    single, matching, ordering = items["single"], items["matching"], items["ordering"]
+    guide = '<a href="https://example.com/guide" rel="noopener noreferrer">the guide</a>'
+
+    body = learner.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert f'<div class="prompt prose" id="q-{single}-prompt"><p>Which is <strong>right</strong>? See {guide}.' in body
+    assert f'aria-labelledby="q-{single}-number q-{single}-prompt"' in body, "the group is still named by its prompt"
+    assert 'value="a"> <span><strong>Right</strong></span></label>' in body
+    assert 'value="b"> <span><em>Wrong</em> &lt;script&gt;alert(2)&lt;/script&gt;</span></label>' in body
+    assert 'value="c"> <span><a href="https://example.com/c" rel="noopener noreferrer">Also wrong</a></span></label>' in body
+    assert f'<label for="q{matching}-p1"><strong>Cat</strong></label>' in body
+    assert '<option value="*Meow*">Meow</option>' in body, "a select's option shows the words; the value is as written"
+    assert f'<label for="q{ordering}-i1"><strong>First</strong></label>' in body
+    assert "**" not in body
+    no_script_and_no_paragraph_in_a_label(body)
+
+    confirm = learner.get(f"/attempts/{attempt_id}/confirm").get_data(as_text=True)
+    assert f"<p>Which is <strong>right</strong>? See {guide}." in confirm and "**" not in confirm
+    no_script_and_no_paragraph_in_a_label(confirm)
+
+    token = csrf_token(learner, f"/attempts/{attempt_id}")
+    assert autosave(learner, attempt_id, single, "b", token).status_code == 200
+    assert autosave(learner, attempt_id, matching, {"p1": "*Meow*"}, token).status_code == 200
+    post_form(learner, f"/attempts/{attempt_id}/submit", page=f"/attempts/{attempt_id}/confirm")
+    review = learner.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    assert "You did not pass this attempt." in review
+    assert f"<p>Which is <strong>right</strong>? See {guide}." in review
+    assert "<li><em>Wrong</em> &lt;script&gt;alert(2)&lt;/script&gt;</li>" in review, "your answer, rendered"
+    assert "<li><strong>Cat</strong> → <em>Meow</em></li>" in review
+    assert "<p>Not <strong>this</strong> one.</p>" in review, "the chosen option's feedback, rendered"
+    assert "**" not in review
+    no_script_and_no_paragraph_in_a_label(review)
+
+    second = start(learner, app)
+    answers: dict[str, Any] = {"action": "finish"}
+    for slot, kind, key in items_of(app, second):
+        answers.update(form_fields(slot, kind, key))
+    post_form(learner, f"/attempts/{second}/save", answers, page=f"/attempts/{second}")
+    post_form(learner, f"/attempts/{second}/submit", page=f"/attempts/{second}/confirm")
+    passed = learner.get(f"/attempts/{second}/review").get_data(as_text=True)
+    assert "You passed this attempt." in passed
+    assert '<ul class="key"><li><strong>Right</strong></li></ul>' in passed, "the key, rendered"
+    assert "<p>Because <strong>reasons</strong>.</p>" in passed, "the rationale, rendered"
+    assert "**" not in passed and "<script>alert" not in passed
+
+    make_user("tess@example.com", "instructor", name="Tess Teacher")
+    teach("tess@example.com")
+    teacher = app.test_client()
+    assert login(teacher, "tess@example.com").status_code == 302
+    detail = teacher.get(f"/instructor/quizzes/attempts/{attempt_id}").get_data(as_text=True)
+    assert f"<p>Which is <strong>right</strong>? See {guide}." in detail
+    assert "<li><em>Wrong</em> &lt;script&gt;alert(2)&lt;/script&gt;</li>" in detail
+    assert "<li><strong>Right</strong></li>" in detail and "<script>alert" not in detail
+
+
+def test_the_review_says_first_what_it_shows_and_why_the_key_waits(app, learner, mini_course):
+    enrol_and_read(app)
+    attempt_id = start(learner, app)
+    post_form(learner, f"/attempts/{attempt_id}/submit", page=f"/attempts/{attempt_id}")
+    failed = learner.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    statement = (
+        "This review shows your score, which questions you got right and your answers. The correct answers and why "
+        "each answer is right or wrong are shown once you pass or have used all your attempts. The correct answers "
+        "wait so that your next attempt tests what you know, not what you remember of this review."
+    )
+    assert f'<p class="review-policy" id="review-policy">{statement}</p>' in failed
+    assert failed.index('id="review-policy"') < failed.index('id="result-heading"') < failed.index('id="questions-heading"')
+    assert "shown once you pass" not in failed[failed.index('id="result-heading"') :], "said once, at the top"
+
+    second = start(learner, app)
+    answers: dict[str, Any] = {"action": "finish"}
+    for slot, kind, key in items_of(app, second):
+        answers.update(form_fields(slot, kind, key))
+    post_form(learner, f"/attempts/{second}/save", answers, page=f"/attempts/{second}")
+    post_form(learner, f"/attempts/{second}/submit", page=f"/attempts/{second}/confirm")
+    passed = learner.get(f"/attempts/{second}/review").get_data(as_text=True)
+    assert (
+        "This review shows your score, which questions you got right, your answers, the correct answers and why each "
+        "answer is right or wrong, now that you have passed.</p>"
+    ) in passed
+    assert "wait so that" not in passed
+
+
+def test_a_quiz_whose_policy_allows_it_shows_the_feedback_on_a_wrong_choice_before_the_key(app, learner, tmp_path):
+    """option_feedback (module.yaml) adds the chosen wrong option's feedback to the review after each attempt; the
+    key, the rationale and the question's other feedback still wait. Without it, today's review: no feedback."""
+    sync_folder(app, markdown_course(tmp_path))
+    enrol_and_read(app)
+    all_five_questions(app)
+    attempt_id = start(learner, app)
+    items = {kind: slot for slot, kind, _key in items_of(app, attempt_id)}
+    token = csrf_token(learner, f"/attempts/{attempt_id}")
+    for kind, wrong in (("single", "b"), ("true_false", True), ("multiple", ["c"]), ("ordering", ["i3", "i2", "i1"])):
+        assert autosave(learner, attempt_id, items[kind], wrong, token).status_code == 200
+    post_form(learner, f"/attempts/{attempt_id}/submit", page=f"/attempts/{attempt_id}")
+    review = learner.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    assert "This review shows your score, which questions you got right, your answers and feedback on a wrong option" in review
+    assert "Not <strong>this</strong> one." in review and "It is blue." in review  # the single's b, the true/false's
+    for withheld in ("Nor this one.", "Not three.", "Count again.", "Because", "Observation.", "Correct answer", "Why:"):
+        assert withheld not in review, withheld
+
+    sync_folder(app, markdown_course(tmp_path / "off", option_feedback=False))
+    again = learner.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    assert "Not <strong>this</strong> one." not in again and "It is blue." not in again
+    assert "feedback on a wrong option" not in again.split("shown once you pass")[0]

@@ -24,7 +24,7 @@ from edu.errors import Forbidden, Invalid, NotFound
 from edu.quizzes import attempts, eligibility, grading, pages
 from edu.quizzes.accommodations import set_accommodation
 from edu.quizzes.grading_methods import grade_by_method, meets_pass_mark
-from edu.quizzes.models import Attempt, AttemptAnswerEvent, AttemptItem, Quiz, QuizSource
+from edu.quizzes.models import DEFAULT_REVIEW, Attempt, AttemptAnswerEvent, AttemptItem, Quiz, QuizSource
 from tests.conftest import MINI_COURSE, assign_instructor, sync_folder
 
 
@@ -131,6 +131,42 @@ def test_resync_is_idempotent_and_updates_settings_in_place(app, make_user, tmp_
         items = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
         assert sorted(i.question_version_id for i in items) == frozen  # the attempt keeps its versions
         assert session.scalar(select(func.count(QuestionVersion.id))) == 6  # one question got a new version
+
+
+def test_option_feedback_in_the_files_sets_that_part_of_the_review_policy_and_nothing_else(app, make_user, tmp_path):
+    """`option_feedback: true` adds the part to what every attempt's review shows; the default (false) is today's
+    policy, and removing it from the files takes the part away again. Re-syncing changes nothing."""
+    sync_folder(app, MINI_COURSE)
+    with app.app_context():
+        assert module_quiz().review == DEFAULT_REVIEW and final_quiz().review == DEFAULT_REVIEW
+    copy = tmp_path / "mini"
+    shutil.copytree(MINI_COURSE, copy)
+    module = copy / "modules/basics/module.yaml"
+    module.write_text(module.read_text().replace("attempts: 2}", "attempts: 2, option_feedback: true}"))
+    _status, _banks, quizzes = sync_folder(app, copy)
+    assert (quizzes.created, quizzes.updated) == (0, 1)
+    with app.app_context():
+        review = module_quiz().review
+        assert review["after_submit"] == [*DEFAULT_REVIEW["after_submit"], "option_feedback"]
+        assert {k: v for k, v in review.items() if k != "after_submit"} == {
+            k: v for k, v in DEFAULT_REVIEW.items() if k != "after_submit"
+        }
+        assert final_quiz().review == DEFAULT_REVIEW
+    assert sync_folder(app, copy)[2].updated == 0
+    assert sync_folder(app, MINI_COURSE)[2].updated == 1
+    with app.app_context():
+        assert module_quiz().review == DEFAULT_REVIEW
+
+
+def test_a_new_course_quiz_with_option_feedback_starts_with_it(app, tmp_path):
+    copy = tmp_path / "mini"
+    shutil.copytree(MINI_COURSE, copy)
+    course = copy / "course.yaml"
+    course.write_text(course.read_text().replace("final_exam:\n", "final_exam:\n  option_feedback: true\n"))
+    sync_folder(app, copy)
+    with app.app_context():
+        assert final_quiz().review["after_submit"] == [*DEFAULT_REVIEW["after_submit"], "option_feedback"]
+        assert module_quiz().review == DEFAULT_REVIEW
 
 
 # --- gating -----------------------------------------------------------------------------------------------------------

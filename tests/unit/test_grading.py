@@ -33,6 +33,7 @@ from edu.quizzes.grading import (
     key_for,
     max_fraction,
     normalise_response,
+    option_feedback,
     parse_number,
 )
 from tests.property_budget import max_examples
@@ -873,3 +874,43 @@ def test_numeric_inside_tolerance_is_correct(question: NumericQuestion, share: f
     if not math.isfinite(value) or abs(value) > 1e300:
         return
     assert grade(question, repr(value)).state == "correct"
+
+
+# --- feedback that does not give the key away (review part 'option_feedback') ------------------------------------
+
+
+def test_option_feedback_is_the_wrong_single_option_chosen_and_never_the_questions_fallback() -> None:
+    assert option_feedback(SINGLE, "b") == ("B confuses spasm with twitch.",)
+    assert option_feedback(SINGLE, "c") == (), "feedback_wrong may be the worked answer: no fallback to it"
+    assert option_feedback(SINGLE, "a") == (), "a right choice needs none (and its feedback could confirm the key)"
+    assert option_feedback(SINGLE, None) == () and option_feedback(SINGLE, "zz") == ()
+
+
+def test_option_feedback_of_a_single_question_does_not_depend_on_which_other_option_is_right() -> None:
+    other_key = SINGLE.model_copy(
+        update={"options": tuple(o.model_copy(update={"correct": o.id == "c"}) for o in SINGLE.options)}
+    )
+    assert option_feedback(other_key, "b") == option_feedback(SINGLE, "b") == grade(SINGLE, "b").feedback
+
+
+def test_option_feedback_of_true_false_is_feedback_wrong_on_a_wrong_answer() -> None:
+    assert option_feedback(TRUE_FALSE, True) == (WRONG,) and option_feedback(TRUE_FALSE, False) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "wrong"),
+    [
+        (MULTIPLE, ["d"]),
+        (MULTIPLE, ["a", "e"]),
+        (MATCHING, {"p1": "Wrist"}),
+        (ORDERING, ["dispose", "insert", "palpate", "wash"]),
+        (SHORT, "dermis"),
+        (NUMERIC, "9"),
+    ],
+    ids=lambda v: getattr(v, "id", ""),
+)
+def test_option_feedback_is_nothing_for_the_other_types(question: Question, wrong: Any) -> None:
+    """A multiple-answer question's per-option feedback would say which chosen options were wrong (more than a partial
+    mark says); the other types' feedback_wrong is often the worked answer."""
+    assert grade(question, wrong).feedback, "the full review has feedback for this answer"
+    assert option_feedback(question, wrong) == ()

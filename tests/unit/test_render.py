@@ -1,6 +1,6 @@
 """Lesson Markdown: a real parser's features, and nothing unsafe reaches the page."""
 
-from edu.content.render import headings, render_markdown, sanitise
+from edu.content.render import headings, plain_text, render_inline, render_markdown, sanitise
 
 
 def test_tables_footnotes_and_strikethrough() -> None:
@@ -54,3 +54,33 @@ def test_aligned_columns_are_classes_not_style_attributes() -> None:
         sanitise('<table><tr><td style="text-align:left">x</td></tr></table>')
         == "<table><tbody><tr><td>x</td></tr></tbody></table>"
     )
+
+
+def test_inline_markdown_for_labels_has_no_paragraph_and_nothing_unsafe() -> None:
+    """Options, matching prompts and ordering steps sit in labels: emphasis, code and links, no <p> around them."""
+    html = render_inline("**Bold** `code` [a link](https://example.org) <script>alert(1)</script>")
+    assert html == (
+        '<strong>Bold</strong> <code>code</code> <a href="https://example.org" rel="noopener noreferrer">a link</a> '
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+    )
+    assert render_inline("- not a list") == "- not a list" and render_inline("# nor a heading") == "# nor a heading"
+    assert 'href="javascript' not in render_inline("[x](javascript:alert(1))")
+    assert render_inline('<img src=x onerror="alert(1)">') == '&lt;img src=x onerror="alert(1)"&gt;'
+
+
+def test_plain_text_is_the_words_without_the_markup() -> None:
+    """A select's option holds no markup: `**Meow**` reads Meow; markup-like text stays text (the page escapes it)."""
+    assert plain_text("**Meow** and *purr*") == "Meow and purr"
+    assert plain_text("<b>x</b> & y") == "<b>x</b> & y"
+    assert plain_text("[the guide](https://example.org)") == "the guide"
+
+
+def test_each_table_scrolls_in_its_own_box() -> None:
+    """A lesson's table wider than a phone scrolls by itself, not the whole page: every rendered table sits in one
+    .table-scroll box, and nothing else changes."""
+    from edu.content.render import scrolling_tables
+
+    html = render_markdown("Before\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nBetween\n\n| c |\n|:-:|\n| 3 |\n")
+    wrapped = scrolling_tables(html)
+    assert wrapped.count('<div class="table-scroll"><table>') == 2 == wrapped.count("</table></div>")
+    assert wrapped.replace('<div class="table-scroll">', "").replace("</table></div>", "</table>") == html

@@ -127,6 +127,9 @@ def test_round_trip_keeps_exactly_the_revoked_indexes(revoked: set[int], probe: 
         (gzip_b64(bytes(1024)), "at least 131072 entries; this one has 8192"),
         ("u" + base64.urlsafe_b64encode(gzip.compress(bytes(16 * 1024))[:-8]).decode(), "truncated"),
     ],
+    # named, not by value: a gzip header carries the time it was made, and pytest-xdist's workers must collect the
+    # same test ids
+    ids=["no-u-prefix", "not-gzip", "too-few-entries", "truncated"],
 )
 def test_lists_a_verifier_must_not_trust(encoded: str, message: str) -> None:
     with pytest.raises(StatusListError, match=re.escape(message)):
