@@ -79,9 +79,11 @@ def lesson(slug: str, key: str) -> str | WerkzeugResponse:
         page = services.open_lesson(current_user, found, key)  # the first opening is recorded, for seat time
     if call.failed:
         return redirect(url_for("catalog.course", slug=slug))
-    from edu.content.render import headings
+    from edu.content.render import headings, scrolling_tables
 
-    return render_template("catalog/lesson.html", page=page, toc=headings(page.lesson.html))
+    return render_template(
+        "catalog/lesson.html", page=page, toc=headings(page.lesson.html), body=scrolling_tables(page.lesson.html)
+    )
 
 
 @bp.post("/courses/<slug>/lessons/<key>/complete")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
@@ -67,3 +68,25 @@ def test_no_script_no_style_no_event_handlers():
             assert "style" not in element.attrib
             assert not any(name.startswith("on") for name in element.attrib)
         assert "<script" not in str(markup)
+
+
+def test_text_stays_legible_when_a_phone_shrinks_the_chart():
+    """A chart is shown at most at its own width and shrinks to a 288 px column on a 320 px phone: every label must
+    still be 10 px there, and the ten score bands' labels must not run into each other."""
+    bins = [(f"{10 * i}–{10 * i + 9 if i < 9 else 100}", i) for i in range(10)]
+    histogram = parse(charts.histogram(bins, title="t", desc="d"))
+    scatter = parse(charts.scatter([charts.Point("12", "a", 0.5, 10.0)], title="t", desc="d"))
+    for root in (histogram, scatter):
+        width = float(root.get("width"))
+        assert float(root.get("viewBox").split()[2]) == width
+        sizes = [float(text.get("font-size")) for text in root.iter(f"{SVG}text")]
+        assert min(sizes) * 288 / width >= 10
+    rows: dict[str, list[tuple[float, str, float]]] = {}
+    for text in histogram.iter(f"{SVG}text"):
+        if text.text in dict(bins):
+            rows.setdefault(text.get("y"), []).append((float(text.get("x")), text.text, float(text.get("font-size"))))
+    assert sum(len(row) for row in rows.values()) == 10
+    for row in rows.values():
+        row.sort()
+        for (x1, left, size), (x2, right, _) in pairwise(row):
+            assert x2 - x1 >= 0.6 * size * (len(left) + len(right)) / 2, (left, right)  # centred labels: half each

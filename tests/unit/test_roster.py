@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -126,8 +127,23 @@ def test_chart_is_accessible_escaped_and_csp_safe():
     assert "<safety>" not in svg
     assert "style=" not in svg and "<script" not in svg and "on" + "load" not in svg
     # Three quarters of the bar is certified.
-    assert 'width="360" height="26" fill="#1e6b45"' in svg
+    whole = float(re.search(r'<rect x="1" y="\d+" width="([\d.]+)" height="26" fill="#ffffff"', svg).group(1))
+    certified = float(re.search(r'width="([\d.]+)" height="26" fill="#1e6b45"', svg).group(1))
+    assert abs(certified / whole - 0.75) < 0.001
     assert compliance_svg([], {}).count("<desc") == 1
+
+
+def test_chart_text_stays_legible_on_a_phone_and_titles_are_not_cut_short():
+    """The chart is drawn at most its own width in pixels and shrinks to a 288 px column on a 320 px phone: every
+    label must still be 10 px there, and a 46-character course title (cut at 34 before) is drawn whole."""
+    from edu.clinics import charts
+
+    title = "Dry Needling for Physical Therapists: Mechanism"
+    svg = str(compliance_svg([(1, title)], {1: {"certified": 2, "in_progress": 1}}))
+    width = float(re.search(r'<svg [^>]*width="([\d.]+)"', svg).group(1))
+    sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
+    assert width == charts.WIDTH and sizes and min(sizes) * 288 / width >= 10
+    assert f">{title}</text>" in svg
 
 
 def test_parse_pasted_lines_and_commas():
