@@ -45,8 +45,9 @@ def block_html(text: str) -> str:
 
     Cached by text: rendering is a pure function of it and a question version never changes, while a 20-question
     attempt page holds about a hundred texts. Rendered on every request they more than doubled the page's CPU time
-    (`python -m bench.item_markdown`: 6.9 ms as typed, 16.3 ms rendered each time, 6.6 ms cached)."""
-    return render_markdown(text)
+    (`python -m bench.item_markdown`: 6.9 ms as typed, 16.3 ms rendered each time, 6.6 ms cached). Headings get no
+    ids: a page holds many items, and an author's heading must not take an id the page uses."""
+    return render_markdown(text, anchors=False)
 
 
 @lru_cache(maxsize=RENDERED_TEXTS)
@@ -241,6 +242,10 @@ def review_parts(quiz: Quiz, passed: bool, attempts_left: int | None) -> frozens
         parts |= set(policy.get("after_pass", []))
     if attempts_left == 0:
         parts |= set(policy.get("after_last", []))
+    if "correctness" not in parts:
+        # Feedback on a wrong choice says the choice was wrong: without the right-or-wrong mark beside it, it would
+        # tell what the review withholds (on a true/false question, the key itself).
+        parts.discard("option_feedback")
     return frozenset(p for p in parts if p in REVIEW_PARTS)
 
 

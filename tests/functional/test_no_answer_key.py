@@ -496,3 +496,15 @@ def test_the_review_under_option_feedback_shows_a_wrong_choices_feedback_and_not
             assert grading.grade(as_model(item.question_version.data), item.response).state == state, kind
     after = learner.client.get(review_url)
     assert _CSRF.sub(r"\1\2", text_of(after)) == _CSRF.sub(r"\1\2", body)
+
+
+def test_option_feedback_is_never_shown_without_the_right_or_wrong_mark() -> None:
+    """Feedback on a wrong choice says the choice was wrong: under a policy that hides right-or-wrong, showing it would
+    give away what the review withholds (on a true/false question, the key itself)."""
+    from edu.quizzes.models import Quiz
+    from edu.quizzes.pages import review_parts
+
+    hidden = Quiz(review={"after_submit": ["score", "option_feedback"]})
+    assert review_parts(hidden, passed=False, attempts_left=2) == {"score"}
+    marked = Quiz(review={"after_submit": ["score", "correctness", "option_feedback"]})
+    assert review_parts(marked, passed=False, attempts_left=2) == {"score", "correctness", "option_feedback"}
