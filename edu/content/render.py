@@ -118,8 +118,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60] or "section"
 
 
-def render_markdown(text: str, image_src: Callable[[str], str | None] | None = None) -> str:
-    """Render and sanitise; `image_src` maps a figure path as written to the URL it is served at."""
+def render_markdown(text: str, image_src: Callable[[str], str | None] | None = None, *, anchors: bool = True) -> str:
+    """Render and sanitise; `image_src` maps a figure path as written to the URL it is served at.
+
+    `anchors=False` for a text shown among others on one page (a quiz's prompts and feedback): a heading's id there
+    could take the id the page gives a question or its save status (`## Q 3` would shadow `#q-3`)."""
     html = _md.render(text)
     if image_src is not None:
 
@@ -137,7 +140,8 @@ def render_markdown(text: str, image_src: Callable[[str], str | None] | None = N
             slug = f"{slug}-{seen[slug]}"
         return f'<h{match.group(1)} id="{slug}">{match.group(2)}</h{match.group(1)}>'
 
-    html = _HEADING.sub(_anchor, html)
+    if anchors:
+        html = _HEADING.sub(_anchor, html)
     # An image alone in its paragraph with a title is a figure: show the title as its caption.
     html = _FIGURE.sub(r"<figure><img \1\3><figcaption>\2</figcaption></figure>", html)
     return sanitise(html)

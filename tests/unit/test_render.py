@@ -84,3 +84,10 @@ def test_each_table_scrolls_in_its_own_box() -> None:
     wrapped = scrolling_tables(html)
     assert wrapped.count('<div class="table-scroll"><table>') == 2 == wrapped.count("</table></div>")
     assert wrapped.replace('<div class="table-scroll">', "").replace("</table></div>", "</table>") == html
+
+
+def test_a_text_among_others_gets_no_heading_ids() -> None:
+    """A quiz page holds many prompts: an author's `## Q 3` must not take the id the page gives question 3."""
+    assert 'id="q-3"' in render_markdown("## Q 3\n\nWhich nerve?")
+    html = render_markdown("## Q 3\n\nWhich nerve?", anchors=False)
+    assert "<h2>Q 3</h2>" in html and " id=" not in html
