@@ -20,8 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from edu.certificates.snapshot import format_hours
-
 __all__ = ["FILTERS", "clock", "day", "hours", "minutes", "moment", "pct"]
 
 MISSING_FIGURE = "–"
@@ -30,6 +28,11 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+
+
+def format_hours(hours: Decimal) -> str:
+    """1.50 prints as 1.5 and 10 as 10 (not 1E+1): the same figure on paper, in the credential and in totals."""
+    return format(hours.normalize(), "f")
 
 
 def _utc(value: datetime) -> datetime:

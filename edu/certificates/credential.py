@@ -41,10 +41,11 @@ from joserfc.errors import InvalidKeyCurveError, JoseError
 from joserfc.jwk import OKPKey
 from joserfc.jws import JWSAlgModel
 
+from edu.presentation import format_hours
 from edu.storable import load_json
 
 from .keys import SIGNING_ALGORITHM, KeyRing
-from .snapshot import CertificateSnapshot, format_hours
+from .snapshot import CertificateSnapshot
 from .status_list import StatusEntry, StatusListError
 
 __all__ = [

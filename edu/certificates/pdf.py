@@ -36,9 +36,10 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from edu import presentation
+from edu.presentation import format_hours
 
 from .qr import QUIET_ZONE, qr_matrix
-from .snapshot import CertificateSnapshot, format_hours
+from .snapshot import CertificateSnapshot
 
 __all__ = [
     "TRANSCRIPT_STATUSES",

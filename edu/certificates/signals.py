@@ -1,7 +1,7 @@
 """What certificates announce, for the domains above them to answer: clinics depend on certificates and never the
 reverse, so a certificate service sends a blinker signal and whoever cares connects a receiver (clinics/notifications.py
-copies expiry reminders to the learner's clinic). A signal is sent inside the caller's transaction, after the
-certificate's own writes."""
+copies expiry reminders to the learner's clinics and tells them of a revocation). A signal is sent inside the
+caller's transaction, after the certificate's own writes."""
 
 from __future__ import annotations
 

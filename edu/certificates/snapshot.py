@@ -26,7 +26,6 @@ __all__ = [
     "CODE_ALPHABET",
     "CertificateSnapshot",
     "InvalidCode",
-    "format_hours",
     "is_valid_public_id",
     "new_code",
     "new_public_id",
@@ -124,11 +123,6 @@ def normalise_code(user_input: str) -> str:
     if _check_character(raw[:-1]) != raw[-1]:
         raise InvalidCode("This code contains a typing error: please check it against the certificate.")
     return _group(raw)
-
-
-def format_hours(hours: Decimal) -> str:
-    """1.50 prints as 1.5 and 10 as 10 (not 1E+1): the same figure on paper, in the credential and in totals."""
-    return format(hours.normalize(), "f")
 
 
 @dataclass(frozen=True, slots=True)

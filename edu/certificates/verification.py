@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import select
 
 from edu.db import session, utcnow
+from edu.presentation import format_hours
 
 from .models import REVOCATION_CATEGORIES, VERIFICATION_CHANNELS, Certificate, VerificationLog
-from .snapshot import InvalidCode, format_hours, is_valid_public_id, normalise_code
+from .snapshot import InvalidCode, is_valid_public_id, normalise_code
 
 STATES = ("valid", "expired", "revoked", "not_found")
 

@@ -21,7 +21,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 
 from edu import presentation
 from edu.certificates.pdf import ACCENT, INK, MUTED, RULE, pdf_text, running_footer
-from edu.certificates.snapshot import format_hours
+from edu.presentation import format_hours
 
 from .bulk_verification import BulkRow
 from .roster import StaffRow

@@ -16,12 +16,12 @@ from edu.certificates.snapshot import (
     CODE_ALPHABET,
     CertificateSnapshot,
     InvalidCode,
-    format_hours,
     is_valid_public_id,
     new_code,
     new_public_id,
     normalise_code,
 )
+from edu.presentation import format_hours
 
 CODE_SHAPE = re.compile(rf"[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{2}}")
 
