@@ -13,9 +13,9 @@ name, is still read when PUBLIC_URL is not set.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +46,11 @@ def _secret_key() -> str:
     if not path.exists():
         _create_secret_key(path)
     key = path.read_text().strip()
+    for _ in range(20):  # written in place by another worker (no hard links): its one write lands in milliseconds
+        if key:
+            break
+        time.sleep(0.05)
+        key = path.read_text().strip()
     if not key:  # a worker that served with an empty key would refuse every login and every form
         raise ConfigError(f"{path} is empty. Set SECRET_KEY, or delete the file to generate a new key (every login ends).")
     return key
@@ -60,10 +65,25 @@ def _create_secret_key(path: Path) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-        with contextlib.suppress(FileExistsError):  # another worker's key won: it is the one every worker reads
+        try:
             os.link(pending, path)
+        except FileExistsError:
+            pass  # another worker's key won: it is the one every worker reads
+        except OSError:
+            _create_in_place(path)  # a filesystem without hard links (some network and FUSE volumes)
     finally:
         pending.unlink(missing_ok=True)
+
+
+def _create_in_place(path: Path) -> None:
+    """Where link() is not offered: create the file exclusively and write it. A worker may then find it empty for a
+    moment, which _secret_key waits out."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
 
 
 def database_url() -> str:

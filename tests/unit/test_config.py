@@ -35,6 +35,24 @@ def test_secret_key_is_generated_once_into_instance(monkeypatch: pytest.MonkeyPa
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 
+def test_a_secret_key_is_generated_where_the_filesystem_has_no_hard_links(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Some network and FUSE volumes refuse link(): the key is then created in place, and the app still starts."""
+
+    def no_links(*_args: object) -> None:
+        raise PermissionError("Operation not permitted")
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(config, "INSTANCE", tmp_path / "instance")
+    monkeypatch.setattr(config.os, "link", no_links)
+    first = config.load({"APP_ENV": "testing"})["SECRET_KEY"]
+    key_file = tmp_path / "instance" / "secret_key"
+    assert len(first) == 64 and first == key_file.read_text().strip() == config.load({"APP_ENV": "testing"})["SECRET_KEY"]
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"], "nothing is left aside"
+
+
 def test_workers_starting_together_agree_on_one_secret_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """gunicorn's workers each load the settings at once on a fresh install. Another worker writes its key between
     this one's look and its write: this one reads and keeps the other's key, never a second one of its own."""
