@@ -13,7 +13,8 @@ from tests.certificate_helpers import revoke_as_admin
 from tests.clinic_helpers import certify, clinic, staff, user
 
 
-def test_reminder_copies_reach_consenting_clinics_only(app, mini_course, make_user):
+def three_clinics_one_consenting(app, make_user) -> None:
+    """Pat shares with North; withdrew consent from South; never consented to West."""
     north = clinic(app, make_user, "north-admin@example.com", "North Physio")
     south = clinic(app, make_user, "south-admin@example.com", "South Physio")
     west = clinic(app, make_user, "west-admin@example.com", "West Physio")
@@ -23,6 +24,10 @@ def test_reminder_copies_reach_consenting_clinics_only(app, mini_course, make_us
     with app.app_context():
         invitations.withdraw(user("pat@example.com"), south_link)
         session.commit()
+
+
+def test_reminder_copies_reach_consenting_clinics_only(app, mini_course, make_user):
+    three_clinics_one_consenting(app, make_user)
     certificate = certify(app, "pat@example.com", expires_in=20)
 
     result = app.test_cli_runner().invoke(args=["certificates", "remind"])
@@ -61,15 +66,7 @@ def test_a_reminder_is_not_copied_while_the_learners_address_is_unconfirmed(app,
 
 
 def test_a_revocation_reaches_the_learner_and_consenting_clinics_only(app, mini_course, make_user):
-    north = clinic(app, make_user, "north-admin@example.com", "North Physio")
-    south = clinic(app, make_user, "south-admin@example.com", "South Physio")
-    west = clinic(app, make_user, "west-admin@example.com", "West Physio")
-    staff(app, make_user, north, "north-admin@example.com", "pat@example.com", "Pat Therapist")
-    south_link = staff(app, make_user, south, "south-admin@example.com", "pat@example.com", "Pat Therapist", create=False)
-    staff(app, make_user, west, "west-admin@example.com", "pat@example.com", "Pat Therapist", create=False, consent=False)
-    with app.app_context():
-        invitations.withdraw(user("pat@example.com"), south_link)
-        session.commit()
+    three_clinics_one_consenting(app, make_user)
     certificate = certify(app, "pat@example.com", revoked=True)
 
     with app.app_context():

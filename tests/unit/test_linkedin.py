@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 from edu.certificates.linkedin import add_to_profile_url
-from edu.certificates.snapshot import CertificateSnapshot, new_public_id
-
-VERIFY_URL = "https://ce.example.org/verify/DN7K-4QXM-21"
-
-
-def snapshot(**changes: object) -> CertificateSnapshot:
-    fields: dict[str, object] = {
-        "public_id": new_public_id(),
-        "code": "DN7K-4QXM-21",
-        "learner_name": "Jane Doe",
-        "course_id": "dry-needling",
-        "course_title": "Dry Needling Fundamentals",
-        "course_version": "2025.1",
-        "ce_hours": Decimal("12.50"),
-        "completion_date": date(2025, 3, 10),
-        "issue_date": date(2025, 3, 12),
-        "expiry_date": date(2027, 3, 12),
-        "provider": "Needlepoint CE",
-        "signatory": "Dr. A. Smith",
-    }
-    fields.update(changes)
-    return CertificateSnapshot(**fields)  # type: ignore[arg-type]
+from tests.unit.test_certificate_pdf import VERIFY_URL, snapshot  # one certificate for the unit tests of its outputs
 
 
 def fields(url: str) -> dict[str, str]:
