@@ -510,3 +510,14 @@ def test_navigation_links(app, mini_course, make_user, client):
     login(client, "learner@example.com")
     assert 'href="/certificates"' in client.get("/").get_data(as_text=True)
     assert "/courses/mini/certificate" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_history_says_completing_the_course_issued_it_not_the_learner(app, mini_course, make_user, teach, client):
+    c = certify(app, make_user)
+    make_user("teacher@example.com", "instructor")
+    teach("teacher@example.com")
+    login(client, "teacher@example.com")
+    page = client.get(f"/admin/certificates/{c.public_id}").get_data(as_text=True)
+    history = re.sub(r"\s+", " ", page[page.index("<h2>History</h2>") :])
+    assert "issued when Lee Learner completed the course" in history
+    assert "issued by Lee Learner" not in history
