@@ -28,6 +28,7 @@ from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.catalog import policy
 from edu.catalog.models import Course
+from edu.content.render import plain_text
 from edu.db import session, utcnow
 from edu.errors import Invalid, NotFound
 
@@ -98,7 +99,7 @@ def editor_options(actor: User) -> EditorOptions:
         .where(Question.retired_at.is_(None), QuestionBank.retired_at.is_(None))
         .order_by(QuestionBank.title, QuestionBank.id, Question.key)
     ):
-        text = " ".join(str(version.data.get("prompt", "")).split())
+        text = " ".join(plain_text(str(version.data.get("prompt", ""))).split())  # the words, without Markdown
         excerpt = text if len(text) <= 90 else text[:87].rstrip() + "..."
         tags = tuple(str(t) for t in version.data.get("tags") or ())
         grouped.setdefault(bank.id, (bank, []))[1].append(BankQuestion(question.id, question.key, excerpt, tags))

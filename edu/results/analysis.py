@@ -23,6 +23,7 @@ from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank, QuestionVersion
 from edu.catalog import policy
 from edu.catalog.models import Course
+from edu.content.render import plain_text
 from edu.db import session
 from edu.errors import Invalid
 from edu.quizzes.models import Attempt, AttemptItem, Quiz
@@ -189,14 +190,16 @@ def analyse_quiz(actor: User, quiz_id: int, which: str | None = None) -> Analysi
             bank_slug=slug,
             bank_title=title,
             type=kind,
-            prompt=" ".join(str(data.get("prompt", "")).split()),
+            prompt=" ".join(plain_text(str(data.get("prompt", ""))).split()),
             versions=tuple(sorted(versions.get(question_id, ()))),
             current_version=version.number if version is not None else None,
             figures=report.items[question_id],
             flagged=report.items[question_id].needs_review and not analysis.small_cohort,
         )
         if kind in ("single", "multiple"):
-            options = [(str(o["id"]), str(o.get("text", "")), bool(o.get("correct"))) for o in data.get("options", [])]
+            options = [
+                (str(o["id"]), plain_text(str(o.get("text", ""))), bool(o.get("correct"))) for o in data.get("options", [])
+            ]
             given = [(a, t) for a, t in zip(selected, totals, strict=True) if question_id in marks[a]]
             result = stats.distractor_analysis(
                 [o[0] for o in options], [responses[a][question_id] for a, _ in given], [t for _, t in given]

@@ -485,3 +485,25 @@ def test_accommodations_are_set_by_email_and_listed(app, instructor, mini_course
     assert "Lee Learner&#39;s accommodations" in search or "Lee Learner's accommodations" in search
     with app.app_context():
         assert session.scalar(select(Accommodation.extra_attempts)) == 1
+
+
+def test_shortened_prompts_and_options_read_without_their_markdown(app, instructor, make_user, mini_course, teach):
+    """Item analysis and the quiz editor shorten prompts (and list options) as plain text: `**muscle**` reads "muscle",
+    never the asterisks, as the learner's rendered page does."""
+    teach("tess@example.com")
+    _cohort(app, make_user, 3)
+    with app.app_context():
+        question = session.scalar(select(Question).where(Question.key == "q-single"))
+        assert question is not None and question.current_version is not None
+        data = dict(question.current_version.data)
+        data["prompt"] = "Which **muscle** shows a `twitch`?"
+        data["options"] = [{**o, "text": f"*{o['text']}*"} for o in data["options"]]
+        first_option = data["options"][0]["text"].strip("*")
+        question.current_version.data = data
+        session.commit()
+    analysis = instructor.get(f"/instructor/quizzes/{quiz_id(app)}/analysis").get_data(as_text=True)
+    editor = instructor.get("/instructor/quizzes/new").get_data(as_text=True)
+    for page in (analysis, editor):
+        assert "Which muscle shows a twitch?" in page
+        assert "**muscle**" not in page and "`twitch`" not in page
+    assert f'<th scope="row">{first_option}' in analysis and f"*{first_option}*" not in analysis
