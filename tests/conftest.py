@@ -394,3 +394,23 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+@contextmanager
+def transaction_ends(engine: Engine) -> Iterator[list[str]]:
+    """COMMIT or ROLLBACK for each transaction the engine ended, in order (DBAPI commit and rollback)."""
+    ended: list[str] = []
+
+    def committed(_conn: Any) -> None:
+        ended.append("COMMIT")
+
+    def rolled_back(_conn: Any) -> None:
+        ended.append("ROLLBACK")
+
+    event.listen(engine, "commit", committed)
+    event.listen(engine, "rollback", rolled_back)
+    try:
+        yield ended
+    finally:
+        event.remove(engine, "commit", committed)
+        event.remove(engine, "rollback", rolled_back)

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from edu.auth.models import User
 from edu.banks.models import Question, QuestionBank
@@ -25,7 +25,7 @@ from edu.catalog.models import Course
 from edu.db import database, session
 from edu.quizzes import assembly
 from edu.quizzes.models import Quiz, QuizSource
-from tests.conftest import MINI_COURSE, assign_instructor, csrf_token, sync_folder
+from tests.conftest import MINI_COURSE, assign_instructor, csrf_token, sync_folder, transaction_ends
 from tests.functional.test_quiz_pages import autosave, enrol_and_read, form_fields, items_of, start
 
 STEPS = ("start", "attempt page", "autosave", "form save", "confirm page", "submit", "review")
@@ -121,24 +121,11 @@ def test_the_attempt_and_confirm_pages_end_their_transaction_with_a_commit(app, 
     attempt_id = start(learner, app)
     with app.app_context():
         engine = database().engine
-    ended: list[str] = []
-
-    def committed(_conn: Any) -> None:
-        ended.append("COMMIT")
-
-    def rolled_back(_conn: Any) -> None:
-        ended.append("ROLLBACK")
-
-    event.listen(engine, "commit", committed)
-    event.listen(engine, "rollback", rolled_back)
-    try:
+    with transaction_ends(engine) as ended:
         for page in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/confirm"):
             ended.clear()
             assert learner.get(page).status_code == 200
             assert ended == ["COMMIT"], (page, ended)
-    finally:
-        event.remove(engine, "commit", committed)
-        event.remove(engine, "rollback", rolled_back)
 
 
 def test_an_authored_quiz_starts_without_reading_lessons(app, learner, make_user, mini_course, count_queries):

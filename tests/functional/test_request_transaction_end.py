@@ -26,27 +26,7 @@ from edu.application import create_app
 from edu.catalog.models import Course
 from edu.db import database, session
 from edu.extensions import limiter
-from tests.conftest import post_form
-
-
-@contextmanager
-def transaction_ends(engine: Engine) -> Iterator[list[str]]:
-    """COMMIT or ROLLBACK for each transaction the engine ended, in order (DBAPI commit and rollback)."""
-    ended: list[str] = []
-
-    def committed(_conn: Any) -> None:
-        ended.append("COMMIT")
-
-    def rolled_back(_conn: Any) -> None:
-        ended.append("ROLLBACK")
-
-    event.listen(engine, "commit", committed)
-    event.listen(engine, "rollback", rolled_back)
-    try:
-        yield ended
-    finally:
-        event.remove(engine, "commit", committed)
-        event.remove(engine, "rollback", rolled_back)
+from tests.conftest import post_form, transaction_ends
 
 
 @dataclass
